@@ -1,0 +1,109 @@
+"""The hooks a riverhost plugin may implement.
+
+A plugin is a module (or object) named by an entry point in the ``riverhost.plugins`` group;
+it implements any of the functions below, decorated with :data:`riverhost.hookimpl`. The host
+calls each plugin's implementation on its own, so every kind, queue and migration is
+attributed to the plugin that declared it, and a plugin's ``settings`` argument is its own
+config section only. Implementations may take a subset of the arguments shown, so hooks can
+grow new arguments without breaking plugins.
+
+Example, in ``riverhost_movie/plugin.py``::
+
+    from riverhost import JobKind, hookimpl
+
+    @hookimpl
+    def riverhost_job_kinds(settings):
+        from riverhost_movie import jobs   # import heavy modules inside the hook
+        return [JobKind(kind="movie_library_scan", args=jobs.LibraryScanArgs,
+                        worker=jobs.library_scan, queue="bulk", timeout="30m")]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from riverhost.db.migrate import Migration
+    from riverhost.jobs import JobKind, QueueSpec
+
+PROJECT = "riverhost"
+hookspec = pluggy.HookspecMarker(PROJECT)
+
+
+@hookspec(historic=True)
+def riverhost_add_hookspecs(pluginmanager: pluggy.PluginManager) -> None:
+    """Add hookspecs of this plugin's own, for other plugins to implement.
+
+    Call ``pluginmanager.add_hookspecs(module)`` with a module of functions marked by a
+    ``pluggy.HookspecMarker("riverhost")``; their names must start with ``riverhost_``. The host
+    checks every other plugin's implementations against them, and the plugin calls them at run
+    time through ``host.hook.<name>(...)``. Historic: a plugin registered later still gets it.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def riverhost_settings_model() -> type[BaseModel] | None:
+    """Return the pydantic model of this plugin's config section, ``plugins.<name>``.
+
+    The host validates that section against it at start, reporting every bad value with its
+    key path, and passes the validated model as ``settings`` to the other hooks. Without this
+    hook a plugin's section must be absent or empty.
+
+    :returns: a pydantic model class whose fields all have defaults, or one that the operator
+        must fill in.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def riverhost_job_kinds(settings: BaseModel | None) -> Sequence[JobKind]:
+    """Return the job kinds this plugin works.
+
+    :param settings: this plugin's validated config section (``None`` without a settings
+        model).
+    :returns: one :class:`riverhost.JobKind` per kind. A kind must be unique across all enabled
+        plugins and name a known queue (the config's queues plus every plugin's
+        :func:`riverhost_queues`); otherwise the host refuses to start and says which plugins
+        clash.
+
+    .. versionadded:: 0.1
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def riverhost_queues(settings: BaseModel | None) -> Sequence[QueueSpec]:
+    """Return queues this plugin needs beyond the configured ones.
+
+    A queue already in the config keeps the operator's worker count; two plugins may declare
+    the same queue, and the larger worker count wins.
+
+    :param settings: this plugin's validated config section.
+    :returns: one :class:`riverhost.QueueSpec` per queue.
+
+    .. versionadded:: 0.1
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def riverhost_migrations() -> Sequence[Migration]:
+    """Return this plugin's own database migrations, oldest first.
+
+    They run with ``riverhost migrate`` after River's, tracked per plugin in
+    ``riverhost_migration`` (never in River's tables, never mixed with another plugin's line).
+    :func:`riverhost.migrations_from_package` reads them from ``NNN_name.sql`` files.
+
+    :returns: :class:`riverhost.Migration` objects with versions 1, 2, 3, …
+
+    .. versionadded:: 0.1
+    """
+    raise NotImplementedError
