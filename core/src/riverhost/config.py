@@ -10,17 +10,27 @@ kept as given here and validated against each plugin's model by the registry.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+)
 
-from riverhost.durations import Duration
+from riverhost.durations import Duration, format_duration
 from riverhost.errors import ConfigError, ConfigFileError, ConfigProblem
 from riverhost.jobs import QUEUE_PATTERN
 
@@ -56,10 +66,32 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _not_a_boolean(value: object) -> object:
+    # pydantic reads True as 1; `max_workers: yes` is a mistake, not one worker.
+    if isinstance(value, bool):
+        raise ValueError(f"expected a whole number, got a boolean {value!r}")
+    return value
+
+
+def _check_queue_name(name: str) -> str:
+    if len(name) > 64 or not re.fullmatch(QUEUE_PATTERN, name):
+        raise ValueError(
+            f"queue name {name!r} must be lower-case letters and digits joined by "
+            "single '_', '-' or '|', at most 64 characters (River's rule)"
+        )
+    return name
+
+
+_Workers = Annotated[int, BeforeValidator(_not_a_boolean), Field(ge=1, le=10_000)]
+_Attempts = Annotated[int, BeforeValidator(_not_a_boolean), Field(ge=1, le=32_767)]
+# Checked per key, so every bad name is reported with its own path.
+_QueueName = Annotated[str, AfterValidator(_check_queue_name)]
+
+
 class QueueConfig(_Section):
     """One queue: how many of its jobs a host runs at once (``None`` = ``jobs.max_workers``)."""
 
-    max_workers: int | None = Field(default=None, ge=1, le=10_000)
+    max_workers: _Workers | None = None
 
 
 def _default_queues() -> dict[str, QueueConfig]:
@@ -69,42 +101,43 @@ def _default_queues() -> dict[str, QueueConfig]:
 
 
 class JobsConfig(_Section):
-    """The ``jobs`` section: the seeds' keys and defaults."""
+    """The ``jobs`` section: the seeds' keys and defaults.
 
-    max_workers: int = Field(default=10, ge=1, le=10_000)
-    max_attempts: int = Field(default=25, ge=1, le=32_767)
+    ``max_workers`` is the worker count of a queue that sets none of its own; the five default
+    queues set their own (the seeds' table).
+    """
+
+    max_workers: _Workers = 10
+    max_attempts: _Attempts = 25
     fetch_cooldown: Duration = timedelta(milliseconds=100)
     poll_interval: Duration = timedelta(seconds=1)
     shutdown_timeout: Duration = timedelta(seconds=30)
-    queues: dict[str, QueueConfig] = Field(default_factory=_default_queues)
+    queues: dict[_QueueName, QueueConfig] = Field(default_factory=_default_queues)
 
     def queue_workers(self) -> dict[str, int]:
         """Each configured queue with its effective worker count."""
         return {name: q.max_workers or self.max_workers for name, q in self.queues.items()}
 
-    @field_validator("queues")
+    @field_validator("queues", mode="before")
     @classmethod
-    def _queue_names_follow_river(cls, queues: dict[str, QueueConfig]) -> dict[str, QueueConfig]:
-        for name in queues:
-            if len(name) > 64 or not re.fullmatch(QUEUE_PATTERN, name):
-                raise ValueError(
-                    f"queue name {name!r} must be lower-case letters and digits joined by "
-                    "single '_', '-' or '|', at most 64 characters (River's rule)"
-                )
+    def _empty_queue_takes_defaults(cls, queues: object) -> object:
+        # `queues: {media: }` declares the queue with jobs.max_workers workers.
+        if isinstance(queues, dict):
+            return {name: {} if queue is None else queue for name, queue in queues.items()}
         return queues
 
     @field_validator("fetch_cooldown", "poll_interval")
     @classmethod
     def _at_least_a_millisecond(cls, value: timedelta) -> timedelta:
         if value < timedelta(milliseconds=1):
-            raise ValueError(f"must be at least 1ms, got {value}")
+            raise ValueError(f"must be at least 1ms, got {format_duration(value)}")
         return value
 
     @field_validator("shutdown_timeout")
     @classmethod
     def _not_negative(cls, value: timedelta) -> timedelta:
         if value < timedelta(0):
-            raise ValueError(f"must not be negative, got {value}")
+            raise ValueError(f"must not be negative, got {format_duration(value)}")
         return value
 
 
@@ -152,7 +185,7 @@ class RiverhostConfig(_Section):
         """Where the value at dotted ``path`` came from, or ``default``.
 
         A path inside a value that came whole from one place (a list, a section) reports that
-        place.
+        place; a section set key by key reports the places of its keys.
         """
         return _source_for(path, self._sources)
 
@@ -161,7 +194,9 @@ class RiverhostConfig(_Section):
         yield from _leaves(self.model_dump(mode="json"), (), self)
 
 
-def _leaves(value: object, path: tuple[str, ...], config: RiverhostConfig) -> Iterator[tuple[str, object, str]]:
+def _leaves(
+    value: object, path: tuple[str, ...], config: RiverhostConfig
+) -> Iterator[tuple[str, object, str]]:
     if isinstance(value, dict) and value:
         for key, item in value.items():
             yield from _leaves(item, (*path, str(key)), config)
@@ -171,6 +206,9 @@ def _leaves(value: object, path: tuple[str, ...], config: RiverhostConfig) -> It
 
 
 # --------------------------------------------------------------------------- loading
+
+_Leaf = tuple[tuple[str, ...], object, str]
+"""One value as read: key path, value, source (``riverhost.yaml:12``, ``env RIVER_WORKERS``)."""
 
 
 def load_config(
@@ -189,20 +227,24 @@ def load_config(
     # Start from the defaults so a layer that sets one queue keeps the other four.
     data: dict[str, object] = RiverhostConfig().model_dump()
     sources: dict[str, str] = {}
+    problems: list[ConfigProblem] = []
 
+    leaves: list[_Leaf] = []
     file = _config_file(path, env)
     if file is not None:
-        for key_path, value, source in _read_yaml(file):
-            _put(data, sources, key_path, value, source)
-    for key_path, value, source in _read_env(env):
-        _put(data, sources, key_path, value, source)
-    for key_path, (value, source) in (overrides or {}).items():
+        leaves += _read_yaml(file, problems)
+    leaves += _read_env(env, problems)
+    leaves += [(key_path, value, source) for key_path, (value, source) in (overrides or {}).items()]
+    for key_path, value, source in leaves:
         _put(data, sources, key_path, value, source)
 
     try:
         config = RiverhostConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(problems_from_validation(exc, (), sources)) from None
+        problems += problems_from_validation(exc, (), sources, RiverhostConfig)
+        raise ConfigError(problems) from None
+    if problems:
+        raise ConfigError(problems)
     config._sources = sources
     return config
 
@@ -216,56 +258,98 @@ def _config_file(path: str | os.PathLike[str] | None, env: Mapping[str, str]) ->
     return default if default.is_file() else None
 
 
-def _read_yaml(file: Path) -> Iterator[tuple[tuple[str, ...], object, str]]:
-    """Yield every leaf of the file with its key path and ``file:line``."""
+def _read_yaml(file: Path, problems: list[ConfigProblem]) -> list[_Leaf]:
+    """Every leaf of the file with its key path and ``file:line``; duplicate keys are problems."""
     try:
         text = file.read_text(encoding="utf-8")
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
     except OSError as exc:
         raise ConfigFileError(str(file), exc.strerror or str(exc)) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigFileError(str(file), f"not UTF-8 text (byte {exc.start})") from exc
+    leaves: list[_Leaf] = []
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        if root is None:
+            return leaves
+        if not isinstance(root, yaml.MappingNode):
+            raise ConfigFileError(str(file), "the top level must be a mapping of sections")
+        _walk_yaml(root, (), file, leaves, problems)
     except yaml.YAMLError as exc:
         raise ConfigFileError(str(file), f"not valid YAML: {exc}") from exc
-    if root is None:
-        return
-    if not isinstance(root, yaml.MappingNode):
-        raise ConfigFileError(str(file), "the top level must be a mapping of sections")
-    yield from _walk_yaml(root, (), file)
+    return leaves
 
 
-def _walk_yaml(node: yaml.Node, path: tuple[str, ...], file: Path) -> Iterator[tuple[tuple[str, ...], object, str]]:
-    where = f"{file}:{node.start_mark.line + 1}"
-    if isinstance(node, yaml.MappingNode) and node.value:
-        for key_node, value_node in node.value:
-            yield from _walk_yaml(value_node, (*path, str(key_node.value)), file)
-        return
+def _walk_yaml(
+    node: yaml.MappingNode,
+    path: tuple[str, ...],
+    file: Path,
+    leaves: list[_Leaf],
+    problems: list[ConfigProblem],
+) -> None:
+    seen: dict[str, int] = {}
+    for key_node, value_node in node.value:
+        line = key_node.start_mark.line + 1
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            raise ConfigFileError(str(file), f"line {line}: merge keys ('<<') are not supported")
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise ConfigFileError(str(file), f"line {line}: a key must be a name, not a collection")
+        key_path = (*path, str(key_node.value))
+        where = f"{file}:{line}"
+        if key_node.value in seen:
+            message = f"duplicate key, also given at line {seen[key_node.value]}; keep one"
+            problems.append(
+                ConfigProblem(".".join(key_path), _construct(value_node), where, message)
+            )
+            continue
+        seen[key_node.value] = line
+        if isinstance(value_node, yaml.MappingNode) and value_node.value:
+            _walk_yaml(value_node, key_path, file, leaves, problems)
+        else:
+            leaves.append((key_path, _construct(value_node), where))
+
+
+def _construct(node: yaml.Node) -> object:
     loader = yaml.SafeLoader("")
     try:
-        value = loader.construct_document(node)
+        return loader.construct_document(node)
     finally:
         loader.dispose()
-    yield path, value, where
 
 
-def _read_env(env: Mapping[str, str]) -> Iterator[tuple[tuple[str, ...], object, str]]:
+def _read_env(env: Mapping[str, str], problems: list[ConfigProblem]) -> list[_Leaf]:
+    leaves: list[_Leaf] = []
     for name, key_path in ENV_NAMES.items():
         if name in env:
-            yield key_path, _env_value(key_path, env[name]), f"env {name}"
+            leaves += _flatten(key_path, _env_value(key_path, env[name]), f"env {name}")
     for name in sorted(env):
         if name.startswith(ENV_PREFIX) and "__" in name:
             key_path = tuple(part.lower() for part in name[len(ENV_PREFIX) :].split("__"))
-            if all(key_path):
-                yield key_path, _env_value(key_path, env[name]), f"env {name}"
+            if not all(key_path):
+                message = f"empty key in the name; write {ENV_PREFIX}SECTION__KEY[__KEY…]"
+                problems.append(ConfigProblem(name, env[name], f"env {name}", message))
+                continue
+            leaves += _flatten(key_path, _env_value(key_path, env[name]), f"env {name}")
+    return leaves
 
 
 def _env_value(key_path: tuple[str, ...], raw: str) -> object:
-    if key_path in _LIST_KEYS:
-        return [item.strip() for item in raw.split(",") if item.strip()]
     if raw.strip().startswith(("[", "{")):
         try:
             return yaml.safe_load(raw)
         except yaml.YAMLError:
             return raw  # validation reports it with the variable's name
+    if key_path in _LIST_KEYS:
+        return [item.strip() for item in raw.split(",") if item.strip()]
     return raw
+
+
+def _flatten(key_path: tuple[str, ...], value: object, source: str) -> Iterator[_Leaf]:
+    # A mapping given in one variable merges key by key, as the same mapping in the file does.
+    if isinstance(value, dict) and value:
+        for key, item in value.items():
+            yield from _flatten((*key_path, str(key)), item, source)
+    else:
+        yield key_path, value, source
 
 
 def _put(
@@ -284,6 +368,8 @@ def _put(
             # A scalar replaced by a section: the old value is gone, so is its source.
             sources.pop(".".join(key_path[: depth + 1]), None)
         node = child
+    if value is None and isinstance(node.get(key_path[-1]), dict):
+        return  # `jobs:` with everything under it commented out sets nothing
     node[key_path[-1]] = value
     dotted = ".".join(key_path)
     for stale in [p for p in sources if p.startswith(dotted + ".")]:
@@ -295,19 +381,43 @@ def problems_from_validation(
     exc: ValidationError,
     prefix: tuple[str, ...],
     sources: Mapping[str, str],
+    model: type[BaseModel] | None = None,
 ) -> list[ConfigProblem]:
-    """Turn a pydantic error into one :class:`ConfigProblem` per bad value, with paths."""
+    """Turn a pydantic error into one :class:`ConfigProblem` per bad value, with paths.
+
+    With the validated ``model`` given, an unknown key's problem names the keys it may mean.
+    """
     problems = []
     for error in exc.errors(include_url=False):
         loc = tuple(str(part) for part in error["loc"])
+        if loc[-1:] == ("[key]",):  # the key itself is bad (a queue name); input is the key
+            loc = loc[:-1]
         path = ".".join((*prefix, *loc)) or "(top level)"
         message = error["msg"]
         if error["type"] == "extra_forbidden":
-            message = "unknown key"
+            message = "unknown key" + _known_keys_hint(model, loc)
         elif message.startswith("Value error, "):
             message = message.removeprefix("Value error, ")
         problems.append(ConfigProblem(path, error["input"], _source_for(path, sources), message))
     return problems
+
+
+def _known_keys_hint(model: type[BaseModel] | None, loc: tuple[str, ...]) -> str:
+    """``; did you mean 'x'?`` or ``; known keys here: …`` for an unknown key at ``loc``."""
+    here: object = model
+    for part in loc[:-1]:
+        if isinstance(here, type) and issubclass(here, BaseModel) and part in here.model_fields:
+            here = here.model_fields[part].annotation
+        elif get_origin(here) is dict:
+            here = get_args(here)[1]
+        else:
+            return ""
+    if not (isinstance(here, type) and issubclass(here, BaseModel)):
+        return ""
+    known = list(here.model_fields)
+    if close := difflib.get_close_matches(loc[-1], known, n=1):
+        return f"; did you mean {close[0]!r}?"
+    return f"; known keys here: {', '.join(known)}"
 
 
 def _source_for(path: str, sources: Mapping[str, str]) -> str:
@@ -316,4 +426,10 @@ def _source_for(path: str, sources: Mapping[str, str]) -> str:
         if (source := sources.get(".".join(parts))) is not None:
             return source
         parts.pop()
-    return "default"
+    # A section set key by key (an unknown section, a plugin's section): where its keys came
+    # from, the first line of each file and every variable.
+    places: dict[str, str] = {}
+    for key, source in sources.items():
+        if key.startswith(path + "."):
+            places.setdefault(source.rsplit(":", 1)[0], source)
+    return ", ".join(places.values()) or "default"
