@@ -96,7 +96,9 @@ class DuplicateKindError(RegistryProblem):
             f"Disable one of them (RIVERHOST_DISABLED_PLUGINS={self.plugins[-1].name}) "
             "or rename the kind."
         )
-        super().__init__(f"job kind {kind!r} is registered by {len(self.plugins)} plugins:\n{owners}")
+        super().__init__(
+            f"job kind {kind!r} is registered by {len(self.plugins)} plugins:\n{owners}"
+        )
 
 
 class DuplicateKindInPluginError(RegistryProblem):
@@ -118,7 +120,9 @@ class DuplicatePluginNameError(RegistryProblem):
         self.dists = tuple(dists)
         listed = "\n".join(f"    - {dist} {version}" for dist, version in self.dists)
         self.hint = "Uninstall all but one of these distributions (pip uninstall <dist>)."
-        super().__init__(f"plugin name {name!r} is claimed by {len(self.dists)} distributions:\n{listed}")
+        super().__init__(
+            f"plugin name {name!r} is claimed by {len(self.dists)} distributions:\n{listed}"
+        )
 
 
 class UnknownQueueError(RegistryProblem):
@@ -154,7 +158,9 @@ class InvalidDeclarationError(RegistryProblem):
 class PluginImportError(RegistryProblem):
     """A plugin's entry point failed to import or load; the cause is chained."""
 
-    def __init__(self, plugin: PluginRef, target: str, host_version: str, cause: BaseException) -> None:
+    def __init__(
+        self, plugin: PluginRef, target: str, host_version: str, cause: BaseException
+    ) -> None:
         self.plugin = plugin
         self.target = target
         self.cause = cause
@@ -198,7 +204,9 @@ class RegistryError(RiverhostError):
         self.problems = tuple(problems)
         count = len(self.problems)
         body = "\n".join(f"- {problem}".replace("\n", "\n  ") for problem in self.problems)
-        super().__init__(f"the plugin registry has {count} problem{'s' if count != 1 else ''}:\n{body}")
+        super().__init__(
+            f"the plugin registry has {count} problem{'s' if count != 1 else ''}:\n{body}"
+        )
         # The first import failure is the most useful traceback to show.
         for problem in self.problems:
             if isinstance(problem, PluginImportError):

@@ -80,7 +80,9 @@ class UniqueOpts(BaseModel):
 
     @field_validator("by_state")
     @classmethod
-    def _keeps_required_states(cls, value: frozenset[JobState] | None) -> frozenset[JobState] | None:
+    def _keeps_required_states(
+        cls, value: frozenset[JobState] | None
+    ) -> frozenset[JobState] | None:
         if value is not None and (missing := UNIQUE_REQUIRED_STATES - value):
             names = ", ".join(sorted(missing))
             raise ValueError(f"must include {names}: River requires them for unique jobs")
@@ -89,7 +91,9 @@ class UniqueOpts(BaseModel):
     @property
     def is_unique(self) -> bool:
         """Whether these options make a job unique at all."""
-        return self.by_args or self.by_period is not None or self.by_queue or self.by_state is not None
+        return (
+            self.by_args or self.by_period is not None or self.by_queue or self.by_state is not None
+        )
 
 
 class QueueSpec(BaseModel):

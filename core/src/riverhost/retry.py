@@ -48,7 +48,7 @@ class ExponentialBackoff:
 
     def next_delay(self, *, attempt: int, error_count: int) -> timedelta:
         # Past 2**40 seconds the cap has long won; stop the exponent before it overflows.
-        return min(self.base * (2 ** min(attempt, 40)), self.cap)
+        return min(self.base * (1 << min(max(attempt, 0), 40)), self.cap)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,42 @@
+"""riverhost: a plugin-based host for background jobs on PostgreSQL, on River's tables.
+
+Plugins import from here only. A plugin is a module named by an entry point in the
+``riverhost.plugins`` group that implements hooks (see :mod:`riverhost.hookspecs`) marked with
+:data:`hookimpl`.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+import pluggy
+
+from riverhost.db.migrate import Migration, migrations_from_package
+from riverhost.durations import Duration
+from riverhost.hookspecs import PROJECT
+from riverhost.jobs import JobKind, JobState, QueueSpec, UniqueOpts
+from riverhost.retry import ExponentialBackoff, LinearBackoff, RetryPolicy, RiverDefaultRetry
+
+try:
+    __version__ = version("riverhost")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0+unknown"
+
+hookimpl = pluggy.HookimplMarker(PROJECT)
+"""Marks a function of a plugin as the implementation of a riverhost hook."""
+
+__all__ = [
+    "Duration",
+    "ExponentialBackoff",
+    "JobKind",
+    "JobState",
+    "LinearBackoff",
+    "Migration",
+    "QueueSpec",
+    "RetryPolicy",
+    "RiverDefaultRetry",
+    "UniqueOpts",
+    "__version__",
+    "hookimpl",
+    "migrations_from_package",
+]

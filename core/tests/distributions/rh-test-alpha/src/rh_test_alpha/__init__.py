@@ -1,0 +1,1 @@
+"""A throwaway plugin distribution for riverhost's discovery tests."""
