@@ -1,0 +1,51 @@
+"""Logging through structlog: readable on a terminal, one JSON object per line otherwise.
+
+Every event is a dotted noun and past-tense verb (``plugin.loaded``) with stable snake_case
+keys; see CONVENTIONS.md. :func:`configure` is called once by the CLI; libraries embedding
+riverhost may configure structlog themselves instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Literal, TextIO
+
+import structlog
+
+__all__ = ["configure"]
+
+_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
+
+
+def configure(
+    *,
+    format: Literal["auto", "console", "json"] = "auto",
+    level: Literal["debug", "info", "warning", "error"] = "info",
+    stream: TextIO | None = None,
+) -> None:
+    """Send structlog events to ``stream`` (stderr) at ``level`` in the chosen format."""
+    out = stream if stream is not None else sys.stderr
+    console = format == "console" or (format == "auto" and out.isatty())
+    renderer: structlog.typing.Processor = (
+        structlog.dev.ConsoleRenderer(colors=out.isatty())
+        if console
+        else structlog.processors.JSONRenderer()
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.dict_tracebacks if not console else structlog.dev.set_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[level]),
+        logger_factory=structlog.PrintLoggerFactory(out),
+        cache_logger_on_first_use=False,
+    )
