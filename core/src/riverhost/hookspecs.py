@@ -44,6 +44,8 @@ def riverhost_add_hookspecs(pluginmanager: pluggy.PluginManager) -> None:
     checks every other plugin's implementations against them, and the plugin calls them at run
     time through ``host.hook.<name>(...)``. Historic: a plugin registered later still gets it.
 
+    :param pluginmanager: the host's pluggy manager.
+
     .. versionadded:: 0.1
     """
 

@@ -1,0 +1,59 @@
+"""Log output: one JSON object per line off a terminal, readable text on one."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import pytest
+import structlog
+
+from riverhost import logging as riverhost_logging
+
+
+@pytest.fixture(autouse=True)
+def _restore_structlog():
+    yield
+    structlog.reset_defaults()
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_auto_format_writes_json_lines_when_not_on_a_terminal():
+    stream = io.StringIO()
+    riverhost_logging.configure(stream=stream)
+
+    structlog.get_logger("t").info("plugin.loaded", plugin="movie", kinds=4)
+
+    record = json.loads(stream.getvalue())
+    assert record["event"] == "plugin.loaded"
+    assert (record["plugin"], record["kinds"], record["level"]) == ("movie", 4, "info")
+    assert record["timestamp"].endswith("Z")
+
+
+def test_auto_format_is_readable_text_on_a_terminal():
+    stream = Terminal()
+    riverhost_logging.configure(stream=stream)
+
+    structlog.get_logger("t").warning("plugin.blocked", plugin="radarr")
+
+    line = re.sub(r"\x1b\[[0-9;]*m", "", stream.getvalue())
+    assert "plugin.blocked" in line
+    assert "plugin=radarr" in line
+    assert not line.startswith("{")
+
+
+def test_level_filters_lower_events():
+    stream = io.StringIO()
+    riverhost_logging.configure(format="json", level="warning", stream=stream)
+
+    structlog.get_logger("t").info("plugin.loaded")
+    structlog.get_logger("t").error("plugin.load_failed")
+
+    assert [json.loads(line)["event"] for line in stream.getvalue().splitlines()] == [
+        "plugin.load_failed"
+    ]
