@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from riverhost.testing import command_environment
 
 ROOT = Path(__file__).parent.parent
 
@@ -16,7 +17,7 @@ def shipped() -> list[str]:
 
 
 def riverhost(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RIVERHOST_", "RIVER_"))}
+    env = command_environment()
     return subprocess.run(
         [sys.executable, "-m", "riverhost", *args],
         capture_output=True,

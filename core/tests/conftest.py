@@ -42,12 +42,25 @@ def install(
     before = set(sys.modules)
 
     def install(*dists: str) -> list[Path]:
-        paths = [plugin_sites[dist] for dist in dists]
+        paths = [plugin_sites[dist] for dist in ("rh-test-support", *dists)]
         for path in paths:
             monkeypatch.syspath_prepend(str(path))
         return paths
 
     yield install
     for name in set(sys.modules) - before:
-        if name.startswith("rh_test_"):
+        if name.startswith("rh_test_") and name != "rh_test_support":
             del sys.modules[name]
+
+
+@pytest.fixture
+def plugin_env(plugin_sites: dict[str, Path]) -> Callable[..., dict[str, str]]:
+    """``plugin_env("rh-test-alpha", KEY="v")``: a subprocess environment with those installed."""
+
+    from riverhost.testing import command_environment
+
+    def env(*dists: str, **extra: str) -> dict[str, str]:
+        paths = [plugin_sites[dist] for dist in ("rh-test-support", *dists)]
+        return command_environment(*paths, **extra)
+
+    return env

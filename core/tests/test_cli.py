@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
@@ -11,14 +10,12 @@ import pytest
 
 
 @pytest.fixture
-def riverhost(plugin_sites, tmp_path):
+def riverhost(plugin_env, tmp_path):
     """Run ``riverhost ARGS`` with the named throwaway distributions installed."""
 
     def run(*args: str, dists: tuple[str, ...] = (), env: dict[str, str] | None = None):
-        clean = {k: v for k, v in os.environ.items() if not k.startswith(("RIVERHOST_", "RIVER_"))}
-        clean["PYTHONPATH"] = os.pathsep.join(str(plugin_sites[d]) for d in dists)
-        clean["RIVERHOST_TEST_IMPORT_LOG"] = str(tmp_path / "imported.log")
-        clean.update(env or {})
+        log = str(tmp_path / "imported.log")
+        clean = plugin_env(*dists, RIVERHOST_TEST_IMPORT_LOG=log, **(env or {}))
         return subprocess.run(
             [sys.executable, "-m", "riverhost", *args],
             capture_output=True,
@@ -136,7 +133,7 @@ def test_plugins_kinds_lists_each_kind_with_its_rules(riverhost):
         "priority": 1,
         "retry": "RiverDefaultRetry",
         "unique": None,
-        "args": "rh_test_alpha.plugin.ScanArgs",
+        "args": "rh_test_support.ScanArgs",
     }
 
 

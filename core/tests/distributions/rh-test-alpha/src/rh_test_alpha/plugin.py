@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import os
-
 from pydantic import BaseModel
+from rh_test_support import ScanArgs, log_import, scan
 
 from riverhost import JobKind, Migration, QueueSpec, hookimpl
 
-with open(os.environ.get("RIVERHOST_TEST_IMPORT_LOG", os.devnull), "a") as _log:
-    _log.write(__name__ + "\n")
-
-
-class ScanArgs(BaseModel):
-    path: str
-
-
-def scan(args: ScanArgs) -> dict[str, int]:
-    return {"files": len(os.listdir(args.path))}
+log_import(__name__)
 
 
 class Settings(BaseModel):

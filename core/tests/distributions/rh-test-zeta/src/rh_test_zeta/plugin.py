@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import os
-
+import pluggy
 from pydantic import BaseModel
+from rh_test_support import ScanArgs, log_import, scan
 
 from riverhost import JobKind, hookimpl
 
-with open(os.environ.get("RIVERHOST_TEST_IMPORT_LOG", os.devnull), "a") as _log:
-    _log.write(__name__ + "\n")
-
-
-class ScanArgs(BaseModel):
-    path: str
-
-
-def scan(args: ScanArgs) -> dict[str, int]:
-    return {"files": len(os.listdir(args.path))}
-
-
-import pluggy
+log_import(__name__)
 
 from rh_test_zeta import spec
 
@@ -28,6 +16,10 @@ from rh_test_zeta import spec
 @hookimpl
 def riverhost_add_hookspecs(pluginmanager: pluggy.PluginManager) -> None:
     pluginmanager.add_hookspecs(spec)
+
+
+class TargetArgs(BaseModel):
+    table: str
 
 
 @hookimpl
