@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from riverhost import JobKind, QueueSpec, hookimpl
+from riverhost import JobKind, Migration, QueueSpec, hookimpl
 from riverhost.config import load_config
 from riverhost.errors import (
     DuplicateKindError,
@@ -49,7 +49,7 @@ def test_installed_plugin_registers_its_kinds_queues_and_settings(install):
     assert registry.queues["alpha_io"].max_workers == 4
     assert registry.queues["alpha_io"].declared_by == ("alpha",)
     assert registry.settings["alpha"].model_dump() == {"root": "/srv/media", "depth": 3}
-    assert [m.name for m in registry.migrations["alpha"]] == ["create_alpha_items"]
+    assert [m.name for m in registry.migrations["alpha"].migrations] == ["create_alpha_items"]
 
 
 def test_plugin_settings_come_from_its_config_section(install):
@@ -342,3 +342,20 @@ def test_fake_entry_points_drive_discovery(fake_entry_points):
 
     [problem] = problems_of(exc_info, PluginImportError)
     assert problem.plugin == PluginRef("ghost", "ghost-dist", "0.0.0")
+
+
+def test_plugin_migrations_must_number_from_one_without_gaps():
+    class Plugin:
+        @hookimpl
+        def riverhost_migrations(self):
+            return [
+                Migration(version=1, name="a", sql="SELECT 1"),
+                Migration(version=3, name="c", sql="SELECT 3"),
+            ]
+
+    with pytest.raises(RegistryError) as exc_info:
+        host_from_objects(("gappy", Plugin()))
+
+    [problem] = problems_of(exc_info, InvalidDeclarationError)
+    assert problem.where == "riverhost_migrations"
+    assert "versions 1, 2, 3, … in order without gaps or repeats, but has [1, 3]" in problem.reason

@@ -19,7 +19,7 @@ import structlog
 from pydantic import BaseModel, ValidationError
 
 from riverhost.config import RiverhostConfig, load_config, problems_from_validation
-from riverhost.db.migrate import Migration
+from riverhost.db.migrate import Migration, MigrationLine
 from riverhost.errors import (
     ConfigProblem,
     DuplicateKindError,
@@ -81,7 +81,7 @@ class Registry:
     kinds: Mapping[str, RegisteredKind]
     queues: Mapping[str, RegisteredQueue]
     settings: Mapping[str, BaseModel | None]
-    migrations: Mapping[str, tuple[Migration, ...]]
+    migrations: Mapping[str, MigrationLine]
 
     @property
     def hook(self) -> pluggy.HookRelay:
@@ -103,7 +103,7 @@ class RegistryDraft:
     kinds: dict[str, list[RegisteredKind]] = field(default_factory=lambda: defaultdict(list))
     queues: dict[str, RegisteredQueue] = field(default_factory=dict)
     settings: dict[str, BaseModel | None] = field(default_factory=dict)
-    migrations: dict[str, tuple[Migration, ...]] = field(default_factory=dict)
+    migrations: dict[str, MigrationLine] = field(default_factory=dict)
 
     def kinds_of(self, plugin: str) -> list[str]:
         """The kinds ``plugin`` declared, clashing ones included."""
@@ -212,12 +212,11 @@ def _collect_plugin(build: RegistryDraft, info: PluginInfo) -> None:
         build.kinds[spec.kind].append(RegisteredKind(spec, ref, attempts))
 
     migrations = _declared(build, info, "riverhost_migrations", {}, Migration)
-    versions = [m.version for m in migrations]
-    if versions != list(range(1, len(versions) + 1)):
-        reason = f"versions must be 1, 2, 3, … in order, got {versions}"
-        build.problems.append(InvalidDeclarationError(ref, "riverhost_migrations", reason))
-    elif migrations:
-        build.migrations[info.name] = tuple(migrations)
+    if migrations:
+        try:
+            build.migrations[info.name] = MigrationLine(info.name, tuple(migrations))
+        except ValueError as exc:
+            build.problems.append(InvalidDeclarationError(ref, "riverhost_migrations", str(exc)))
 
 
 def _settings(build: RegistryDraft, info: PluginInfo, model: object) -> BaseModel | None:

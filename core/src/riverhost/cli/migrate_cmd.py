@@ -6,7 +6,6 @@ import click
 
 from riverhost.cli._context import CliContext, pass_context
 from riverhost.db.connect import database_url
-from riverhost.db.migrate import MigrationLine
 from riverhost.db.migrate import migrate as run_migrations
 from riverhost.plugins import load_plugins
 from riverhost.registry import build_registry
@@ -21,9 +20,8 @@ def migrate(context: CliContext, dry_run: bool) -> None:
     """Create or upgrade River's tables (version 7) and the plugins' own tables."""
     config = context.config()
     registry = build_registry(load_plugins(config), config)
-    lines = [MigrationLine(name, migrations) for name, migrations in registry.migrations.items()]
     with database_url(config.database) as url:
-        report = run_migrations(url, lines=lines, dry_run=dry_run)
+        report = run_migrations(url, lines=list(registry.migrations.values()), dry_run=dry_run)
     steps = report.applied
     for note in report.notes:
         click.echo(f"note: {note}", err=True)

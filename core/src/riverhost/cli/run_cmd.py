@@ -10,7 +10,7 @@ import structlog
 
 from riverhost.cli._context import CliContext, pass_context
 from riverhost.db.connect import database_url, redact
-from riverhost.db.migrate import MigrationLine, migrate
+from riverhost.db.migrate import migrate
 from riverhost.plugins import load_plugins
 from riverhost.registry import build_registry
 
@@ -35,8 +35,7 @@ def run(context: CliContext, no_migrate: bool) -> None:
         signal.signal(signum, lambda *_: stop.set())
     with database_url(config.database) as url:
         if not no_migrate:
-            lines = [MigrationLine(n, m) for n, m in registry.migrations.items()]
-            migrate(url, lines=lines)
+            migrate(url, lines=list(registry.migrations.values()))
         log.info(
             "host.started",
             database=redact(url),
