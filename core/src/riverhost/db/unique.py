@@ -104,27 +104,9 @@ def unique_key_string(
     return "".join(parts)
 
 
-def unique_key(
-    *,
-    kind: str,
-    queue: str,
-    encoded_args: Mapping[str, object],
-    opts: UniqueOpts,
-    now: datetime,
-    scheduled_at: datetime | None = None,
-    unique_fields: Sequence[str] | None = None,
-) -> bytes:
-    """The 32-byte ``unique_key`` column value: SHA-256 of :func:`unique_key_string`."""
-    text = unique_key_string(
-        kind=kind,
-        queue=queue,
-        encoded_args=encoded_args,
-        opts=opts,
-        now=now,
-        scheduled_at=scheduled_at,
-        unique_fields=unique_fields,
-    )
-    return hashlib.sha256(text.encode()).digest()
+def unique_key(key_string: str) -> bytes:
+    """The 32-byte ``unique_key`` column value: SHA-256 of :func:`unique_key_string`'s text."""
+    return hashlib.sha256(key_string.encode()).digest()
 
 
 def _period_start(moment: datetime, period: timedelta) -> str:
