@@ -73,6 +73,8 @@ def test_bad_plugin_settings_are_reported_with_key_path_and_source(install):
         ("plugins.alpha.depth", "env RIVERHOST_PLUGINS__ALPHA__DEPTH"),
         ("plugins.alpha.colour", "env RIVERHOST_PLUGINS__ALPHA__COLOUR"),
     }
+    unknown = next(p for p in problem.problems if p.path == "plugins.alpha.colour")
+    assert unknown.message == "unknown key; known keys here: root, depth"
 
 
 def test_duplicate_kind_names_both_plugins_with_distribution_and_version(install):

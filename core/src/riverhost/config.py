@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import Annotated, Literal, get_args, get_origin
 
 import yaml
@@ -180,6 +181,11 @@ class RiverhostConfig(_Section):
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
 
     _sources: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @property
+    def sources(self) -> Mapping[str, str]:
+        """Each dotted key set by a file, a variable or a flag, with where it came from."""
+        return MappingProxyType(self._sources)
 
     def source_of(self, path: str) -> str:
         """Where the value at dotted ``path`` came from, or ``default``.

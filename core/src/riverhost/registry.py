@@ -9,7 +9,7 @@ and raised as one :class:`~riverhost.errors.RegistryError`.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TypeVar
@@ -242,17 +242,9 @@ def _settings(build: RegistryDraft, info: PluginInfo, model: object) -> BaseMode
     try:
         return settings_model.model_validate(section or {})
     except ValidationError as exc:
-        sources = {path: build.config.source_of(path) for path in _paths(section or {}, (key,))}
-        problems = problems_from_validation(exc, (key,), sources)
+        problems = problems_from_validation(exc, (key,), build.config.sources, settings_model)
         build.problems.append(PluginSettingsError(info.ref, problems))
         return None
-
-
-def _paths(value: object, prefix: tuple[str, ...]) -> Iterable[str]:
-    yield ".".join(prefix)
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _paths(item, (*prefix, str(key)))
 
 
 def _declared(
@@ -313,11 +305,3 @@ def _check_kinds(build: RegistryDraft) -> None:
             if owner.spec.queue not in build.queues:
                 problem = UnknownQueueError(kind, owner.spec.queue, owner.plugin, known)
                 build.problems.append(problem)
-
-
-def kinds_by_queue(registry: Registry) -> dict[str, list[str]]:
-    """Each queue's kinds, for fetch filters and listings."""
-    result: dict[str, list[str]] = {name: [] for name in registry.queues}
-    for kind in registry.kinds.values():
-        result[kind.spec.queue].append(kind.kind)
-    return result

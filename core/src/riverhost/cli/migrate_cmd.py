@@ -7,8 +7,7 @@ import click
 from riverhost.cli._context import CliContext, pass_context
 from riverhost.db.connect import database_url
 from riverhost.db.migrate import migrate as run_migrations
-from riverhost.plugins import load_plugins
-from riverhost.registry import build_registry
+from riverhost.registry import load_registry
 
 __all__ = ["migrate"]
 
@@ -19,7 +18,7 @@ __all__ = ["migrate"]
 def migrate(context: CliContext, dry_run: bool) -> None:
     """Create or upgrade River's tables (version 7) and the plugins' own tables."""
     config = context.config()
-    registry = build_registry(load_plugins(config), config)
+    registry = load_registry(config)
     with database_url(config.database) as url:
         report = run_migrations(url, lines=list(registry.migrations.values()), dry_run=dry_run)
     steps = report.applied

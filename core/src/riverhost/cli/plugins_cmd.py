@@ -9,7 +9,7 @@ from riverhost.cli._output import echo_json, echo_table
 from riverhost.durations import format_duration
 from riverhost.errors import RegistryError
 from riverhost.plugins import PluginStatus, load_plugins
-from riverhost.registry import RegistryDraft, build_registry, draft_registry
+from riverhost.registry import RegistryDraft, draft_registry, load_registry
 
 __all__ = ["plugins"]
 
@@ -72,7 +72,7 @@ def list_kinds(
 ) -> None:
     """Every job kind with its plugin, queue, timeout and retry rules."""
     config = context.config()
-    registry = build_registry(load_plugins(config), config)
+    registry = load_registry(config)
     rows = [
         {
             "kind": k.kind,

@@ -11,8 +11,7 @@ import structlog
 from riverhost.cli._context import CliContext, pass_context
 from riverhost.db.connect import database_url, redact
 from riverhost.db.migrate import migrate
-from riverhost.plugins import load_plugins
-from riverhost.registry import build_registry
+from riverhost.registry import load_registry
 
 __all__ = ["run"]
 
@@ -29,7 +28,7 @@ def run(context: CliContext, no_migrate: bool) -> None:
     set, and migrates River's and the plugins' schema.
     """
     config = context.config()
-    registry = build_registry(load_plugins(config), config)
+    registry = load_registry(config)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
