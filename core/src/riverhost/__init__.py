@@ -11,11 +11,15 @@ from importlib.metadata import PackageNotFoundError, version
 
 import pluggy
 
+from riverhost.args import InsertOpts, JobArgs, RawArgs
+from riverhost.client import AsyncClient, Client, InsertParams, JobFilter
 from riverhost.db.migrate import Migration, migrations_from_package
 from riverhost.durations import Duration
 from riverhost.hookspecs import PROJECT
+from riverhost.job import AttemptError, InsertResult, Job, JobPage, JobProgress
 from riverhost.jobs import JobKind, JobState, QueueSpec, UniqueOpts
 from riverhost.retry import ExponentialBackoff, LinearBackoff, RetryPolicy, RiverDefaultRetry
+from riverhost.worker import JobCancel, JobCancelledError, JobContext, JobSnooze
 
 try:
     __version__ = version("riverhost")
@@ -26,13 +30,29 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 """Marks a function of a plugin as the implementation of a riverhost hook."""
 
 __all__ = [
+    "AsyncClient",
+    "AttemptError",
+    "Client",
     "Duration",
     "ExponentialBackoff",
+    "InsertOpts",
+    "InsertParams",
+    "InsertResult",
+    "Job",
+    "JobArgs",
+    "JobCancel",
+    "JobCancelledError",
+    "JobContext",
+    "JobFilter",
     "JobKind",
+    "JobPage",
+    "JobProgress",
+    "JobSnooze",
     "JobState",
     "LinearBackoff",
     "Migration",
     "QueueSpec",
+    "RawArgs",
     "RetryPolicy",
     "RiverDefaultRetry",
     "UniqueOpts",

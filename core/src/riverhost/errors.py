@@ -237,3 +237,36 @@ class MigrationError(RiverhostError):
         self.version = version
         self.reason = reason
         super().__init__(f"migration {line} {version}: {reason}")
+
+
+# --------------------------------------------------------------------------- jobs
+
+
+class JobNotFoundError(RiverhostError):
+    """No job has this id (it never existed, or it was deleted or cleaned)."""
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        super().__init__(f"job {job_id} does not exist (it may have been deleted or cleaned)")
+
+
+class JobRunningError(RiverhostError):
+    """The job is running, and the operation asked for needs it stopped first."""
+
+    def __init__(self, job_id: int, operation: str) -> None:
+        self.job_id = job_id
+        self.operation = operation
+        super().__init__(
+            f"cannot {operation} job {job_id}: it is running. Cancel it first "
+            f"(riverhost jobs cancel {job_id}) and {operation} it once it has stopped."
+        )
+
+
+class InsertError(RiverhostError):
+    """A job could not be inserted as given; ``index`` is its position in the batch."""
+
+    def __init__(self, index: int, kind: str, reason: str) -> None:
+        self.index = index
+        self.kind = kind
+        self.reason = reason
+        super().__init__(f"job {index} (kind {kind!r}) cannot be inserted: {reason}")

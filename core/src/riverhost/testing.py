@@ -10,19 +10,33 @@ Enable them in a ``conftest.py`` with ``pytest_plugins = ["riverhost.testing"]``
 - ``empty_database_url``: a fresh database per test with no schema at all.
 - ``plugin_host``: a host built from plugin objects you pass, with no entry points involved.
 - ``fake_entry_points``: entry points for discovery tests without installing anything.
+
+And helpers for engine tests: :func:`running_host` runs a host in the test's event loop and
+:func:`wait_for_jobs` waits, with a deadline, until jobs reach the states asked for.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
+
+if TYPE_CHECKING:
+    from riverhost.client import AsyncClient
+    from riverhost.engine.host import Host
+    from riverhost.job import Job
+    from riverhost.jobs import JobState
+    from riverhost.registry import Registry
 
 __all__ = [
     "TEST_DATABASE_URL_ENV",
@@ -30,7 +44,11 @@ __all__ = [
     "command_environment",
     "create_database",
     "drop_database",
+    "running_host",
+    "wait_for_jobs",
 ]
+
+FINAL_STATES = frozenset({"completed", "cancelled", "discarded"})
 
 TEST_DATABASE_URL_ENV = "RIVERHOST_TEST_DATABASE_URL"
 
@@ -149,3 +167,55 @@ def fake_entry_points(monkeypatch: pytest.MonkeyPatch) -> Callable[[Sequence[obj
         monkeypatch.setattr(plugins, "_installed_entry_points", lambda: list(entry_points))
 
     return install
+
+
+# Engine helpers: no sleeping, only waiting on a condition with a deadline.
+
+
+@asynccontextmanager
+async def running_host(registry: Registry, url: str, **options: Any) -> AsyncIterator[Host]:
+    """Run a host in this event loop; on exit stop it (softly) and wait until it has stopped."""
+    from riverhost.engine.host import Host
+
+    host = Host(registry, url, **options)
+    task = asyncio.create_task(host.run())
+    ready = asyncio.create_task(host.ready.wait())
+    await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)
+    if task.done():
+        ready.cancel()
+        task.result()  # the host failed to start: raise its error here
+    try:
+        yield host
+    finally:
+        host.stop()
+        await task
+
+
+async def wait_for_jobs(
+    client: AsyncClient,
+    ids: Sequence[int],
+    states: Collection[JobState | str] = FINAL_STATES,
+    *,
+    timeout: float = 30.0,
+) -> list[Job[dict[str, Any]]]:
+    """Wait until every job in ``ids`` is in one of ``states``; return them in ``ids`` order.
+
+    Raises :class:`AssertionError` listing the jobs still elsewhere when ``timeout`` passes.
+    """
+    from riverhost.client import JobFilter
+
+    wanted = {str(state) for state in states}
+    deadline = time.monotonic() + timeout
+    while True:
+        jobs: dict[int, Job[dict[str, Any]]] = {}
+        for start in range(0, len(ids), 10_000):
+            chunk = list(ids[start : start + 10_000])
+            page = await client.list(JobFilter(ids=chunk, limit=len(chunk)))
+            jobs.update((job.id, job) for job in page.jobs)
+        if all(job_id in jobs and jobs[job_id].state in wanted for job_id in ids):
+            return [jobs[job_id] for job_id in ids]
+        if time.monotonic() > deadline:
+            waiting = {j: (jobs[j].state if j in jobs else "missing") for j in ids}
+            waiting = {j: s for j, s in waiting.items() if s not in wanted}
+            raise AssertionError(f"jobs not in {sorted(wanted)} after {timeout}s: {waiting!r:.500}")
+        await asyncio.sleep(0.02)

@@ -1,0 +1,391 @@
+"""The client: insert jobs and read, cancel, retry and delete them, sync and async.
+
+:class:`AsyncClient` and :class:`Client` have the same methods; the statement each method runs
+and how its result is read are built once, by the ``_`` functions below, so the two flavours
+differ only in ``await``. Every method takes an optional ``conn``: the caller's own psycopg
+connection, inside the caller's transaction, so a job exists only if that transaction commits.
+Without it the client uses its pool, one statement per call.
+
+A client built with a :class:`~riverhost.registry.Registry` fills insert options from the
+declared kinds (queue, priority, attempts, uniqueness); one without knows only the args classes'
+own options and the defaults, and can insert any kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, LiteralString, cast
+
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
+
+from riverhost.args import InsertOpts, JobArgs, RawArgs, resolve_opts
+from riverhost.db import queries
+from riverhost.db.unique import unique_key, unique_key_string, unique_states_bits
+from riverhost.errors import InsertError, JobNotFoundError, JobRunningError
+from riverhost.job import PROGRESS_KEY, InsertResult, Job, JobPage, JobProgress
+from riverhost.jobs import JobKind, JobState
+
+__all__ = ["AsyncClient", "Client", "InsertParams", "JobFilter"]
+
+Args = JobArgs | RawArgs
+_Conn = psycopg.Connection[Any]
+_AsyncConn = psycopg.AsyncConnection[Any]
+
+
+@dataclass(frozen=True)
+class InsertParams:
+    """One job of a batch: its args and, optionally, options that win over the defaults."""
+
+    args: Args
+    opts: InsertOpts | None = None
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    """Which jobs :meth:`AsyncClient.list` returns; every field left empty matches all.
+
+    ``tags`` matches jobs carrying all of them; ``metadata`` matches jobs whose metadata
+    contains that object (jsonb ``@>``). ``after`` is the cursor of the previous page.
+    """
+
+    states: Sequence[JobState] = ()
+    queues: Sequence[str] = ()
+    kinds: Sequence[str] = ()
+    ids: Sequence[int] = ()
+    tags: Sequence[str] = ()
+    priorities: Sequence[int] = ()
+    metadata: Mapping[str, Any] | None = None
+    newest_first: bool = True
+    after: int | None = None
+    limit: int = 100
+
+
+@dataclass
+class _KindDefaults:
+    """What the client knows of declared kinds, for filling insert options."""
+
+    kinds: Mapping[str, JobKind] = field(default_factory=dict)
+    max_attempts: int = 25
+
+
+# ----------------------------------------------------------------------------- statements
+
+
+def _insert_statement(
+    items: Sequence[InsertParams], defaults: _KindDefaults
+) -> tuple[LiteralString, dict[str, Any], list[int]]:
+    """The INSERT_MANY statement and parameters, and for each item which row answers it.
+
+    Two items of one batch with the same unique key would make PostgreSQL refuse the
+    statement, so the later ones are not sent: they answer with the first one's row, marked
+    duplicate, exactly as if they had been inserted one after the other.
+    """
+    now = datetime.now(UTC)
+    columns: dict[str, list[Any]] = {
+        name: []
+        for name in (
+            "args",
+            "kinds",
+            "max_attempts",
+            "metadata",
+            "priorities",
+            "queues",
+            "scheduled_at",
+            "pending",
+            "tags",
+            "unique_keys",
+            "unique_states",
+        )
+    }
+    answers: list[int] = []
+    first_by_key: dict[bytes, int] = {}
+    for index, item in enumerate(items):
+        args = item.args
+        kind = args.kind
+        if not kind:
+            raise InsertError(index, "", f"{type(args).__name__} sets no kind")
+        declared = defaults.kinds.get(kind)
+        opts = resolve_opts(
+            item.opts, args.insert_opts, declared, default_max_attempts=defaults.max_attempts
+        )
+        encoded = args.to_json()
+        key = states = None
+        if opts.unique is not None and opts.unique.is_unique:
+            key = unique_key(
+                unique_key_string(
+                    kind=kind,
+                    queue=opts.queue,
+                    encoded_args=encoded,
+                    opts=opts.unique,
+                    now=now,
+                    scheduled_at=opts.scheduled_at,
+                )
+            )
+            states = unique_states_bits(opts.unique.by_state)
+            if key in first_by_key:
+                answers.append(-1 - first_by_key[key])
+                continue
+            first_by_key[key] = len(columns["args"])
+        answers.append(len(columns["args"]))
+        columns["args"].append(Jsonb(encoded))
+        columns["kinds"].append(kind)
+        columns["max_attempts"].append(opts.max_attempts)
+        columns["metadata"].append(Jsonb(dict(opts.metadata)))
+        columns["priorities"].append(opts.priority)
+        columns["queues"].append(opts.queue)
+        columns["scheduled_at"].append(opts.scheduled_at)
+        columns["pending"].append(opts.pending)
+        columns["tags"].append(",".join(opts.tags))
+        columns["unique_keys"].append(key)
+        columns["unique_states"].append(states)
+    params: dict[str, Any] = dict(columns)
+    params["notify"] = sorted(set(columns["queues"]))
+    return queries.INSERT_MANY, params, answers
+
+
+def _insert_results(rows: Sequence[Sequence[Any]], answers: Sequence[int]) -> list[InsertResult]:
+    sent = [InsertResult(Job.from_row(row), duplicate=bool(row[18])) for row in rows]
+    return [
+        sent[answer] if answer >= 0 else InsertResult(sent[-1 - answer].job, duplicate=True)
+        for answer in answers
+    ]
+
+
+def _params(items: Iterable[Args | InsertParams]) -> list[InsertParams]:
+    return [item if isinstance(item, InsertParams) else InsertParams(item) for item in items]
+
+
+def _list_statement(where: JobFilter) -> tuple[sql.Composed, dict[str, Any]]:
+    clauses: list[sql.Composable] = []
+    params: dict[str, Any] = {"limit": where.limit}
+    checks: list[tuple[str, Sequence[Any], LiteralString]] = [
+        ("states", [str(s) for s in where.states], "state = ANY(%(states)s::river_job_state[])"),
+        ("queues", where.queues, "queue = ANY(%(queues)s::text[])"),
+        ("kinds", where.kinds, "kind = ANY(%(kinds)s::text[])"),
+        ("ids", where.ids, "id = ANY(%(ids)s::bigint[])"),
+        ("tags", where.tags, "tags @> %(tags)s::varchar(255)[]"),
+        ("priorities", where.priorities, "priority = ANY(%(priorities)s::smallint[])"),
+    ]
+    for name, values, clause in checks:
+        if values:
+            params[name] = list(values)
+            clauses.append(sql.SQL(clause))
+    if where.metadata:
+        params["metadata"] = Jsonb(dict(where.metadata))
+        clauses.append(sql.SQL("metadata @> %(metadata)s"))
+    if where.after is not None:
+        params["after"] = where.after
+        clauses.append(sql.SQL("id < %(after)s" if where.newest_first else "id > %(after)s"))
+    condition = sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("true")
+    order = sql.SQL("id DESC" if where.newest_first else "id ASC")
+    statement = sql.SQL(
+        "SELECT " + queries.JOB_COLUMNS + " FROM river_job WHERE {} ORDER BY {} LIMIT %(limit)s"
+    ).format(condition, order)
+    return statement, params
+
+
+def _page(rows: Sequence[Sequence[Any]], limit: int) -> JobPage:
+    jobs = [Job.from_row(row) for row in rows]
+    return JobPage(jobs, jobs[-1].id if len(jobs) == limit and jobs else None)
+
+
+def _one(row: Sequence[Any] | None, job_id: int) -> Job[dict[str, Any]]:
+    if row is None:
+        raise JobNotFoundError(job_id)
+    return Job.from_row(row)
+
+
+def _deleted(row: Sequence[Any] | None, job_id: int) -> Job[dict[str, Any]]:
+    job = _one(row, job_id)
+    if row is not None and not row[18]:
+        raise JobRunningError(job_id, "delete")
+    return job
+
+
+def _progress(row: Sequence[Any] | None, job_id: int) -> JobProgress | None:
+    if row is None:
+        raise JobNotFoundError(job_id)
+    value = row[0]
+    return JobProgress.model_validate(value) if isinstance(value, Mapping) else None
+
+
+_PROGRESS: LiteralString = f"SELECT metadata -> '{PROGRESS_KEY}' FROM river_job WHERE id = %s"
+
+
+def _defaults(registry: Any) -> _KindDefaults:
+    if registry is None:
+        return _KindDefaults()
+    return _KindDefaults(
+        kinds={name: reg.spec for name, reg in registry.kinds.items()},
+        max_attempts=registry.config.jobs.max_attempts,
+    )
+
+
+# ----------------------------------------------------------------------------- clients
+
+
+class AsyncClient:
+    """The asyncio client. Build it with a pool, or with :meth:`connect` from a URL."""
+
+    def __init__(self, pool: AsyncConnectionPool[Any], *, registry: Any = None) -> None:
+        self.pool = pool
+        self._defaults = _defaults(registry)
+
+    @classmethod
+    async def connect(cls, url: str, *, registry: Any = None, max_size: int = 10) -> AsyncClient:
+        """A client with a pool of its own; close it with :meth:`close` (or ``async with``)."""
+        pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+            url, min_size=1, max_size=max_size, open=False, kwargs={"autocommit": True}
+        )
+        await pool.open(wait=True)
+        return cls(pool, registry=registry)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _fetch(
+        self, statement: Any, params: Any, conn: _AsyncConn | None
+    ) -> list[tuple[Any, ...]]:
+        if conn is not None:
+            cursor = await conn.execute(statement, params)
+            return cast("list[tuple[Any, ...]]", await cursor.fetchall())
+        async with self.pool.connection() as own:
+            cursor = await own.execute(statement, params)
+            return cast("list[tuple[Any, ...]]", await cursor.fetchall())
+
+    async def _first(
+        self, statement: Any, params: Any, conn: _AsyncConn | None
+    ) -> tuple[Any, ...] | None:
+        rows = await self._fetch(statement, params, conn)
+        return rows[0] if rows else None
+
+    async def insert(
+        self, args: Args, opts: InsertOpts | None = None, *, conn: _AsyncConn | None = None
+    ) -> InsertResult:
+        """Insert one job; a unique job that already exists comes back with ``duplicate``."""
+        return (await self.insert_many([InsertParams(args, opts)], conn=conn))[0]
+
+    async def insert_many(
+        self, items: Iterable[Args | InsertParams], *, conn: _AsyncConn | None = None
+    ) -> list[InsertResult]:
+        """Insert many jobs in one statement; results come back in the order given."""
+        statement, params, answers = _insert_statement(_params(items), self._defaults)
+        if not answers:
+            return []
+        return _insert_results(await self._fetch(statement, params, conn), answers)
+
+    async def get(self, job_id: int, *, conn: _AsyncConn | None = None) -> Job[dict[str, Any]]:
+        """The job with this id; :class:`JobNotFoundError` if there is none."""
+        return _one(await self._first(queries.GET, (job_id,), conn), job_id)
+
+    async def list(
+        self, where: JobFilter = JobFilter(), *, conn: _AsyncConn | None = None
+    ) -> JobPage:
+        """One page of jobs matching ``where``, newest first unless it says otherwise."""
+        statement, params = _list_statement(where)
+        return _page(await self._fetch(statement, params, conn), where.limit)
+
+    async def cancel(self, job_id: int, *, conn: _AsyncConn | None = None) -> Job[dict[str, Any]]:
+        """Cancel a job: at once if it waits, through its host if it runs (see River)."""
+        return _one(await self._first(queries.CANCEL, {"id": job_id}, conn), job_id)
+
+    async def retry(self, job_id: int, *, conn: _AsyncConn | None = None) -> Job[dict[str, Any]]:
+        """Make a job that is not running available now (a finalized one included)."""
+        return _one(await self._first(queries.RETRY, {"id": job_id}, conn), job_id)
+
+    async def delete(self, job_id: int, *, conn: _AsyncConn | None = None) -> Job[dict[str, Any]]:
+        """Delete a job that is not running; returns it as it was."""
+        return _deleted(await self._first(queries.DELETE, {"id": job_id}, conn), job_id)
+
+    async def get_progress(
+        self, job_id: int, *, conn: _AsyncConn | None = None
+    ) -> JobProgress | None:
+        """The job's latest progress report, or ``None`` if it has reported none."""
+        return _progress(await self._first(_PROGRESS, (job_id,), conn), job_id)
+
+
+class Client:
+    """The blocking client, for code without an event loop; same methods as AsyncClient."""
+
+    def __init__(self, pool: ConnectionPool[Any], *, registry: Any = None) -> None:
+        self.pool = pool
+        self._defaults = _defaults(registry)
+
+    @classmethod
+    def connect(cls, url: str, *, registry: Any = None, max_size: int = 10) -> Client:
+        """A client with a pool of its own; close it with :meth:`close` (or ``with``)."""
+        pool: ConnectionPool[Any] = ConnectionPool(
+            url, min_size=1, max_size=max_size, open=False, kwargs={"autocommit": True}
+        )
+        pool.open(wait=True)
+        return cls(pool, registry=registry)
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _fetch(self, statement: Any, params: Any, conn: _Conn | None) -> list[tuple[Any, ...]]:
+        if conn is not None:
+            return cast("list[tuple[Any, ...]]", conn.execute(statement, params).fetchall())
+        with self.pool.connection() as own:
+            return cast("list[tuple[Any, ...]]", own.execute(statement, params).fetchall())
+
+    def _first(self, statement: Any, params: Any, conn: _Conn | None) -> tuple[Any, ...] | None:
+        rows = self._fetch(statement, params, conn)
+        return rows[0] if rows else None
+
+    def insert(
+        self, args: Args, opts: InsertOpts | None = None, *, conn: _Conn | None = None
+    ) -> InsertResult:
+        """See :meth:`AsyncClient.insert`."""
+        return self.insert_many([InsertParams(args, opts)], conn=conn)[0]
+
+    def insert_many(
+        self, items: Iterable[Args | InsertParams], *, conn: _Conn | None = None
+    ) -> list[InsertResult]:
+        """See :meth:`AsyncClient.insert_many`."""
+        statement, params, answers = _insert_statement(_params(items), self._defaults)
+        if not answers:
+            return []
+        return _insert_results(self._fetch(statement, params, conn), answers)
+
+    def get(self, job_id: int, *, conn: _Conn | None = None) -> Job[dict[str, Any]]:
+        """See :meth:`AsyncClient.get`."""
+        return _one(self._first(queries.GET, (job_id,), conn), job_id)
+
+    def list(self, where: JobFilter = JobFilter(), *, conn: _Conn | None = None) -> JobPage:
+        """See :meth:`AsyncClient.list`."""
+        statement, params = _list_statement(where)
+        return _page(self._fetch(statement, params, conn), where.limit)
+
+    def cancel(self, job_id: int, *, conn: _Conn | None = None) -> Job[dict[str, Any]]:
+        """See :meth:`AsyncClient.cancel`."""
+        return _one(self._first(queries.CANCEL, {"id": job_id}, conn), job_id)
+
+    def retry(self, job_id: int, *, conn: _Conn | None = None) -> Job[dict[str, Any]]:
+        """See :meth:`AsyncClient.retry`."""
+        return _one(self._first(queries.RETRY, {"id": job_id}, conn), job_id)
+
+    def delete(self, job_id: int, *, conn: _Conn | None = None) -> Job[dict[str, Any]]:
+        """See :meth:`AsyncClient.delete`."""
+        return _deleted(self._first(queries.DELETE, {"id": job_id}, conn), job_id)
+
+    def get_progress(self, job_id: int, *, conn: _Conn | None = None) -> JobProgress | None:
+        """See :meth:`AsyncClient.get_progress`."""
+        return _progress(self._first(_PROGRESS, (job_id,), conn), job_id)

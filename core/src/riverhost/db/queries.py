@@ -1,0 +1,329 @@
+"""All SQL of the engine and the client, as named constants, each saying what it relies on.
+
+The statements follow River's own (``riverdriver/riverpgxv5/internal/dbsqlc``) so rows written
+here are rows River would write: the same states, the same ``errors`` entries, the same
+``ON CONFLICT`` predicate for unique jobs, the same NOTIFY channels and payloads. Arrays are
+passed whole and ``unnest``-ed so one statement serves one job or thousands. Times come from
+the database clock (``now()``), never the host's, so hosts with skewed clocks agree.
+Nothing here is assembled from user input; the job listing composes fixed fragments only.
+"""
+
+from __future__ import annotations
+
+from typing import LiteralString
+
+__all__ = [
+    "CANCEL",
+    "COMPLETE_MANY",
+    "DELETE",
+    "FETCH",
+    "GET",
+    "INSERT_MANY",
+    "JOB_COLUMNS",
+    "NOTIFY",
+    "PROGRESS_MANY",
+    "QUEUE_UPSERT",
+    "RETRY",
+    "SCHEDULE",
+]
+
+JOB_COLUMNS: LiteralString = (
+    "id, state, attempt, max_attempts, attempted_at, created_at, finalized_at, scheduled_at, "
+    "priority, args, attempted_by, errors, kind, metadata, queue, tags, unique_key, unique_states"
+)
+"""River's columns in its physical order; :meth:`riverhost.job.Job.from_row` reads this order."""
+
+_J_COLUMNS: LiteralString = (
+    "j.id, j.state, j.attempt, j.max_attempts, j.attempted_at, j.created_at, j.finalized_at, "
+    "j.scheduled_at, j.priority, j.args, j.attempted_by, j.errors, j.kind, j.metadata, j.queue, "
+    "j.tags, j.unique_key, j.unique_states"
+)
+
+NOTIFY: LiteralString = "SELECT pg_notify(current_schema() || '.' || %s, %s)"
+"""One notification on River's channel ``<schema>.<topic>`` (topic, JSON payload)."""
+
+# ----------------------------------------------------------------------------- insert
+
+INSERT_MANY: LiteralString = """
+WITH inserted AS (
+    INSERT INTO river_job (
+        args, kind, max_attempts, metadata, priority, queue, scheduled_at, state, tags,
+        unique_key, unique_states
+    )
+    SELECT
+        u.args, u.kind, u.max_attempts, u.metadata, u.priority, u.queue,
+        coalesce(u.scheduled_at, now()),
+        CASE
+            WHEN u.pending THEN 'pending'
+            WHEN u.scheduled_at > now() THEN 'scheduled'
+            ELSE 'available'
+        END::river_job_state,
+        string_to_array(u.tags, ',')::varchar(255)[],
+        u.unique_key, u.unique_states::bit(8)
+    FROM unnest(
+        %(args)s::jsonb[], %(kinds)s::text[], %(max_attempts)s::smallint[],
+        %(metadata)s::jsonb[], %(priorities)s::smallint[], %(queues)s::text[],
+        %(scheduled_at)s::timestamptz[], %(pending)s::boolean[], %(tags)s::text[],
+        %(unique_keys)s::bytea[], %(unique_states)s::text[]
+    ) WITH ORDINALITY AS u(
+        args, kind, max_attempts, metadata, priority, queue, scheduled_at, pending, tags,
+        unique_key, unique_states, ord
+    )
+    ORDER BY u.ord
+    ON CONFLICT (unique_key)
+        WHERE unique_key IS NOT NULL
+          AND unique_states IS NOT NULL
+          AND river_job_state_in_bitmask(unique_states, state)
+        DO UPDATE SET kind = EXCLUDED.kind
+    RETURNING river_job.*, (xmax != 0) AS duplicate
+)
+SELECT
+    id, state, attempt, max_attempts, attempted_at, created_at, finalized_at, scheduled_at,
+    priority, args, attempted_by, errors, kind, metadata, queue, tags, unique_key, unique_states,
+    duplicate,
+    (SELECT count(pg_notify(current_schema() || '.river_insert',
+                            json_build_object('queue', q)::text))
+     FROM (SELECT DISTINCT queue AS q FROM inserted
+           WHERE state = 'available' AND NOT duplicate AND queue = ANY(%(notify)s::text[])) AS qs
+    ) AS notified
+FROM inserted
+"""
+"""Insert jobs (one per array element) and NOTIFY ``river_insert`` once per queue in ``notify``.
+
+River's ``JobInsertFastMany``: the ``ON CONFLICT`` predicate is the one of the partial unique
+index ``river_job_unique_idx``, and the dummy update makes a duplicate return the existing row
+unchanged with ``xmax != 0``. Tags travel comma-joined (River's tags cannot hold a comma). Rows
+come back in input order. The notification is sent on commit, so a rolled-back insert wakes
+nobody.
+"""
+
+COPY_COLUMNS: LiteralString = (
+    "args, kind, max_attempts, metadata, priority, queue, scheduled_at, state, tags, "
+    "unique_key, unique_states"
+)
+COPY: LiteralString = f"COPY river_job ({COPY_COLUMNS}) FROM STDIN (FORMAT BINARY)"
+"""The bulk path: rows streamed in PostgreSQL's binary format, no rows returned.
+
+A unique conflict fails the whole batch, as River's ``InsertManyFast`` does.
+"""
+
+# ----------------------------------------------------------------------------- engine
+
+FETCH: LiteralString = (
+    """
+WITH locked AS (
+    SELECT id
+    FROM river_job
+    WHERE state = 'available'
+      AND queue = %(queue)s
+      AND scheduled_at <= now()
+      AND kind = ANY(%(kinds)s::text[])
+    ORDER BY priority, scheduled_at, id
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE river_job AS j
+SET state = 'running',
+    attempt = j.attempt + 1,
+    attempted_at = now(),
+    attempted_by = CASE
+        WHEN array_length(j.attempted_by, 1) >= 100
+        THEN array_append(j.attempted_by[array_length(j.attempted_by, 1) - 98:], %(client)s)
+        ELSE array_append(j.attempted_by, %(client)s)
+    END
+FROM locked
+WHERE j.id = locked.id
+RETURNING """
+    + _J_COLUMNS
+)
+"""Lock up to ``limit`` due jobs of one queue and of the kinds this host works; mark them running.
+
+Walks ``river_job_prioritized_fetching_index`` (state, queue, priority, scheduled_at, id) in
+order; SKIP LOCKED lets every host fetch at once without waiting on each other. Unlike River it
+filters by kind, so a job waits for a host that has its plugin instead of failing. Keeps the
+last 99 ``attempted_by`` entries plus this host, as River does.
+"""
+
+COMPLETE_MANY: LiteralString = """
+WITH u AS (
+    SELECT *
+    FROM unnest(
+        %(ids)s::bigint[], %(outcomes)s::text[], %(delays)s::interval[], %(errors)s::jsonb[],
+        %(metadata)s::jsonb[]
+    ) AS u(id, outcome, delay, error, metadata)
+)
+UPDATE river_job AS j
+SET state = (CASE
+        WHEN u.outcome IN ('retryable', 'snoozed') AND j.metadata ? 'cancel_attempted_at'
+            THEN 'cancelled'
+        WHEN u.outcome IN ('completed', 'cancelled', 'discarded') THEN u.outcome
+        WHEN u.outcome = 'interrupted' OR u.delay <= interval '5 seconds' THEN 'available'
+        WHEN u.outcome = 'retryable' THEN 'retryable'
+        ELSE 'scheduled'
+    END)::river_job_state,
+    finalized_at = CASE
+        WHEN u.outcome IN ('completed', 'cancelled', 'discarded') THEN now()
+        WHEN u.outcome IN ('retryable', 'snoozed') AND j.metadata ? 'cancel_attempted_at'
+            THEN now()
+    END,
+    scheduled_at = CASE
+        WHEN u.outcome IN ('retryable', 'snoozed', 'interrupted')
+            THEN now() + coalesce(u.delay, interval '0')
+        ELSE j.scheduled_at
+    END,
+    attempt = CASE WHEN u.outcome IN ('snoozed', 'interrupted') THEN j.attempt - 1
+                   ELSE j.attempt END,
+    errors = CASE WHEN u.error IS NULL THEN j.errors ELSE array_append(j.errors, u.error) END,
+    metadata = j.metadata || u.metadata || CASE
+        WHEN u.outcome = 'snoozed'
+            THEN jsonb_build_object('snoozes', coalesce((j.metadata ->> 'snoozes')::int, 0) + 1)
+        ELSE '{}'::jsonb
+    END
+FROM u
+WHERE j.id = u.id AND j.state = 'running'
+RETURNING j.id, j.state
+"""
+"""Write many attempts' outcomes in one statement (River's ``JobSetStateIfRunningMany``).
+
+Touches only rows still ``running`` (a rescued or deleted job is left alone). Outcomes:
+``completed``, ``cancelled`` and ``discarded`` finalize; ``retryable`` waits ``delay`` (as
+``available`` when due within 5 s, River's scheduler horizon); ``snoozed`` waits without using
+an attempt and counts ``metadata.snoozes``; ``interrupted`` (stopped by a host shutdown) is
+available again with its attempt given back. A cancel asked while the job ran turns a retry or
+snooze into ``cancelled``. Uses the primary key only.
+"""
+
+PROGRESS_MANY: LiteralString = """
+UPDATE river_job AS j
+SET metadata = j.metadata || jsonb_build_object('progress', u.progress)
+FROM unnest(%(ids)s::bigint[], %(progress)s::jsonb[]) AS u(id, progress)
+WHERE j.id = u.id AND j.state = 'running'
+"""
+"""Store the latest progress report of running jobs (primary key only)."""
+
+SCHEDULE: LiteralString = """
+WITH due AS (
+    SELECT id, state, unique_key, unique_states, priority, scheduled_at
+    FROM river_job
+    WHERE state IN ('retryable', 'scheduled')
+      AND scheduled_at <= now() + %(horizon)s::interval
+    ORDER BY priority, scheduled_at, id
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+),
+entering AS (
+    -- Jobs whose move to 'available' would put them into the unique index.
+    SELECT id, unique_key, priority, scheduled_at
+    FROM due
+    WHERE unique_key IS NOT NULL AND unique_states IS NOT NULL
+      AND NOT river_job_state_in_bitmask(unique_states, state)
+      AND river_job_state_in_bitmask(unique_states, 'available')
+),
+conflicting AS (
+    SELECT e.id
+    FROM (SELECT *, row_number() OVER (PARTITION BY unique_key
+                                       ORDER BY priority, scheduled_at, id) AS rank
+          FROM entering) AS e
+    WHERE e.rank > 1 OR EXISTS (
+        SELECT 1 FROM river_job AS o
+        WHERE o.unique_key = e.unique_key AND o.id <> e.id
+          AND o.unique_key IS NOT NULL AND o.unique_states IS NOT NULL
+          AND river_job_state_in_bitmask(o.unique_states, o.state))
+)
+UPDATE river_job AS j
+SET state = CASE WHEN c.id IS NULL THEN 'available' ELSE 'discarded' END::river_job_state,
+    finalized_at = CASE WHEN c.id IS NULL THEN NULL ELSE now() END,
+    metadata = CASE WHEN c.id IS NULL THEN j.metadata
+                    ELSE j.metadata || '{"unique_key_conflict": "scheduler_discarded"}' END
+FROM due LEFT JOIN conflicting AS c ON c.id = due.id
+WHERE j.id = due.id
+RETURNING j.queue, j.state, j.scheduled_at <= now() AS due_now
+"""
+"""Make retryable and scheduled jobs due within ``horizon`` available (River's ``JobSchedule``).
+
+Walks the fetch index by state. A job that would collide in ``river_job_unique_idx`` with a live
+job (or with an earlier one of the same batch) is discarded with ``unique_key_conflict``, as
+River's scheduler does; the lookup uses the unique index.
+"""
+
+QUEUE_UPSERT: LiteralString = """
+INSERT INTO river_queue (name, created_at, metadata, paused_at, updated_at)
+VALUES (%s, now(), '{}', NULL, now())
+ON CONFLICT (name) DO UPDATE SET updated_at = now()
+RETURNING paused_at IS NOT NULL
+"""
+"""Record a queue as served (River's ``QueueCreateOrSetUpdatedAt``); says whether it is paused."""
+
+# ----------------------------------------------------------------------------- client
+
+GET: LiteralString = f"SELECT {JOB_COLUMNS} FROM river_job WHERE id = %s"
+
+_RFC3339_NOW: LiteralString = (
+    "to_jsonb(to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'))"
+)
+
+CANCEL: LiteralString = f"""
+WITH locked AS (
+    SELECT id, queue, state, finalized_at FROM river_job WHERE id = %(id)s FOR UPDATE
+),
+notification AS (
+    SELECT id, pg_notify(
+        current_schema() || '.river_control',
+        json_build_object('action', 'cancel', 'job_id', id, 'queue', queue)::text)
+    FROM locked
+    WHERE finalized_at IS NULL
+),
+updated AS (
+    UPDATE river_job AS j
+    SET state = CASE WHEN j.state = 'running' THEN j.state ELSE 'cancelled' END,
+        finalized_at = CASE WHEN j.state = 'running' THEN j.finalized_at ELSE now() END,
+        metadata = jsonb_set(j.metadata, '{{cancel_attempted_at}}', {_RFC3339_NOW}, true)
+    FROM notification
+    WHERE j.id = notification.id
+    RETURNING {_J_COLUMNS}
+)
+SELECT {JOB_COLUMNS} FROM river_job WHERE id = %(id)s AND id NOT IN (SELECT id FROM updated)
+UNION ALL
+SELECT * FROM updated
+"""
+"""River's ``JobCancel``: a waiting job is cancelled now; a running one gets
+``metadata.cancel_attempted_at`` (RFC 3339) and a ``river_control`` cancel notification, and its
+host stops it. A finalized job is returned unchanged."""
+
+RETRY: LiteralString = f"""
+WITH locked AS (SELECT id FROM river_job WHERE id = %(id)s FOR UPDATE),
+updated AS (
+    UPDATE river_job AS j
+    SET state = 'available',
+        scheduled_at = now(),
+        max_attempts = CASE WHEN j.attempt >= j.max_attempts THEN j.attempt + 1
+                            ELSE j.max_attempts END,
+        finalized_at = NULL,
+        metadata = j.metadata - 'cancel_attempted_at'
+    FROM locked
+    WHERE j.id = locked.id
+      AND j.state <> 'running'
+      AND NOT (j.state = 'available' AND j.scheduled_at <= now())
+    RETURNING {_J_COLUMNS}
+),
+notification AS (
+    SELECT pg_notify(current_schema() || '.river_insert', json_build_object('queue', queue)::text)
+    FROM updated
+)
+SELECT {JOB_COLUMNS}, 0 FROM river_job WHERE id = %(id)s AND id NOT IN (SELECT id FROM updated)
+UNION ALL
+SELECT updated.*, (SELECT count(*) FROM notification) FROM updated
+"""
+"""River's ``JobRetry``: make a job that is not running available now, raising
+``max_attempts`` when it has none left. Unlike River it forgets an old cancel request, so the
+retried job is not cancelled again by its next error."""
+
+DELETE: LiteralString = f"""
+WITH deleted AS (
+    DELETE FROM river_job WHERE id = %(id)s AND state <> 'running' RETURNING *
+)
+SELECT {JOB_COLUMNS}, true FROM deleted
+UNION ALL
+SELECT {JOB_COLUMNS}, false FROM river_job WHERE id = %(id)s AND state = 'running'
+"""
+"""River's ``JobDelete``: delete a job unless it is running (the flag says which happened)."""

@@ -1,0 +1,169 @@
+"""The completer: writes attempts' outcomes and progress reports in batches.
+
+Workers finish one by one; the database is happiest with one statement for many rows. The
+completer collects outcomes and writes them with :data:`~riverhost.db.queries.COMPLETE_MANY`
+when a batch fills or at the latest every ``interval`` (River's batch completer does the same),
+and progress reports with :data:`~riverhost.db.queries.PROGRESS_MANY` at most once per
+``progress_interval`` per job. A write that fails is kept and tried again with backoff, never
+dropped; :meth:`Completer.stop` flushes what is left. It decides nothing about outcomes: the
+executor does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import psycopg
+import structlog
+from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool
+
+from riverhost.db import queries
+from riverhost.job import JobProgress
+
+__all__ = ["Completer", "Outcome"]
+
+log = structlog.get_logger("riverhost.completer")
+
+#: The outcome names :data:`~riverhost.db.queries.COMPLETE_MANY` understands.
+OUTCOMES = frozenset({"completed", "cancelled", "discarded", "retryable", "snoozed", "interrupted"})
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How one attempt ended, as the completer writes it."""
+
+    job_id: int
+    outcome: str
+    delay: timedelta | None = None
+    error: dict[str, Any] | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class Completer:
+    """Batches outcomes and progress into few statements; see the module docstring."""
+
+    def __init__(
+        self,
+        pool: AsyncConnectionPool[Any],
+        *,
+        interval: float = 0.05,
+        batch_size: int = 2_000,
+        progress_interval: float = 1.0,
+        on_written: Callable[[list[tuple[int, str]]], None] | None = None,
+    ) -> None:
+        self._pool = pool
+        self._interval = interval
+        self._batch_size = batch_size
+        self._progress_interval = progress_interval
+        self._on_written = on_written
+        self._outcomes: list[Outcome] = []
+        self._progress: dict[int, JobProgress] = {}
+        self._progress_written = 0.0
+        self._full = asyncio.Event()
+        self._stopping = False
+        self._failures = 0
+
+    @property
+    def backlog(self) -> int:
+        """Outcomes waiting to be written."""
+        return len(self._outcomes)
+
+    def add(self, outcome: Outcome) -> None:
+        """Queue an outcome for the next write (never blocks)."""
+        self._progress.pop(outcome.job_id, None)
+        self._outcomes.append(outcome)
+        if len(self._outcomes) >= self._batch_size:
+            self._full.set()
+
+    def report_progress(self, job_id: int, progress: JobProgress) -> None:
+        """Keep a job's latest progress for the next progress write (thread-safe enough:
+        one dict assignment, made from a worker thread or the loop)."""
+        self._progress[job_id] = progress
+
+    async def run(self) -> None:
+        """Write batches until :meth:`stop`; then write whatever is left."""
+        while not self._stopping:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._full.wait(), self._interval)
+            self._full.clear()
+            await self._flush_with_backoff()
+
+    async def stop(self, task: asyncio.Task[None], *, deadline: float = 30.0) -> None:
+        """Stop the loop in ``task`` and flush what is left, trying until ``deadline`` seconds."""
+        self._stopping = True
+        self._full.set()
+        await task
+        give_up = time.monotonic() + deadline
+        while self._outcomes and time.monotonic() < give_up:
+            if not await self._flush():
+                await asyncio.sleep(min(1.0, max(0.0, give_up - time.monotonic())))
+        if self._outcomes:
+            log.error(
+                "completer.unwritten",
+                jobs=[o.job_id for o in self._outcomes],
+                hint="these jobs stay running until the rescuer brings them back",
+            )
+
+    async def _flush_with_backoff(self) -> None:
+        if not await self._flush():
+            self._failures += 1
+            await asyncio.sleep(min(0.1 * 2**self._failures, 5.0))
+        else:
+            self._failures = 0
+
+    async def _flush(self) -> bool:
+        """Write pending outcomes and due progress; False when the database refused."""
+        batch = self._outcomes[: self._batch_size]
+        due = time.monotonic() - self._progress_written >= self._progress_interval
+        progress = dict(self._progress) if due and self._progress else {}
+        if not batch and not progress:
+            return True
+        try:
+            written = await self._write(batch, progress)
+        except psycopg.Error as exc:
+            if self._failures == 0:
+                log.warning("completer.write_failed", error=str(exc), backlog=len(self._outcomes))
+            return False
+        del self._outcomes[: len(batch)]
+        if progress:
+            self._progress_written = time.monotonic()
+            for job_id, report in progress.items():
+                if self._progress.get(job_id) is report:
+                    del self._progress[job_id]
+        if self._failures:
+            log.info("completer.write_recovered", backlog=len(self._outcomes))
+        if self._on_written is not None and written:
+            self._on_written(written)
+        return True
+
+    async def _write(
+        self, batch: list[Outcome], progress: dict[int, JobProgress]
+    ) -> list[tuple[int, str]]:
+        written: list[tuple[int, str]] = []
+        async with self._pool.connection() as conn:
+            if batch:
+                params = {
+                    "ids": [o.job_id for o in batch],
+                    "outcomes": [o.outcome for o in batch],
+                    "delays": [o.delay for o in batch],
+                    "errors": [None if o.error is None else Jsonb(o.error) for o in batch],
+                    "metadata": [Jsonb(o.metadata) for o in batch],
+                }
+                cursor = await conn.execute(queries.COMPLETE_MANY, params)
+                written = [(row[0], row[1]) for row in await cursor.fetchall()]
+            if progress:
+                await conn.execute(
+                    queries.PROGRESS_MANY,
+                    {
+                        "ids": list(progress),
+                        "progress": [Jsonb(p.model_dump()) for p in progress.values()],
+                    },
+                )
+        return written

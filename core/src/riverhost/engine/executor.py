@@ -1,0 +1,224 @@
+"""The executor: runs one attempt of one job and decides its outcome.
+
+It validates the args into the kind's model, calls the worker (on the loop if it is
+``async def``, in the thread pool otherwise), enforces the kind's timeout, and turns what
+happened into an :class:`~riverhost.engine.completer.Outcome`: completed, cancelled, snoozed,
+retryable after the kind's retry policy, discarded when out of attempts, or interrupted by a
+host shutdown. An attempt told to stop (timeout, remote cancel, shutdown) sees its context's
+``cancelled`` event set and, if async, its task cancelled; a worker that ignores that for
+longer than :data:`STOP_GRACE` is abandoned (logged as stuck) so its slot is free again. It
+writes nothing itself: the completer does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+import traceback
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+import structlog
+from pydantic import BaseModel, ValidationError
+
+from riverhost.durations import format_duration
+from riverhost.engine.completer import Completer, Outcome
+from riverhost.job import OUTPUT_KEY, PROGRESS_KEY, Job
+from riverhost.registry import RegisteredKind
+from riverhost.retry import RiverDefaultRetry
+from riverhost.worker import JobCancel, JobContext, JobSnooze
+
+__all__ = ["STOP_GRACE", "Attempt", "Executor"]
+
+log = structlog.get_logger("riverhost.executor")
+
+STOP_GRACE = 1.0
+"""Seconds a worker told to stop gets to return before its attempt is given up on."""
+
+_DEFAULT_RETRY = RiverDefaultRetry()
+
+
+class Attempt:
+    """One running attempt: its job, context and how to tell it to stop."""
+
+    __slots__ = ("_stopped", "ctx", "job", "started", "task")
+
+    def __init__(self, job: Job[dict[str, Any]], ctx: JobContext) -> None:
+        self.job = job
+        self.ctx = ctx
+        self.task: asyncio.Future[Any] | None = None
+        self.started = time.monotonic()
+        self._stopped: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def stop(self, reason: str) -> None:
+        """Tell the worker to stop: ``timeout``, ``cancelled`` (remote) or ``shutdown``."""
+        self.ctx._stop(reason)
+        if not self._stopped.done():
+            self._stopped.set_result(None)
+        if isinstance(self.task, asyncio.Task):
+            self.task.cancel()
+
+
+class Executor:
+    """Runs attempts for every registered kind; one per host process."""
+
+    def __init__(
+        self,
+        kinds: dict[str, RegisteredKind],
+        completer: Completer,
+        threads: ThreadPoolExecutor,
+    ) -> None:
+        self._kinds = kinds
+        self._completer = completer
+        self._threads = threads
+        self._is_async = {
+            name: inspect.iscoroutinefunction(reg.spec.worker) for name, reg in kinds.items()
+        }
+
+    def attempt(self, job: Job[dict[str, Any]]) -> Attempt:
+        """A new attempt of ``job``, with its context bound to the job."""
+        bound = log.bind(job_id=job.id, kind=job.kind, queue=job.queue, attempt=job.attempt)
+        report = self._completer.report_progress
+        return Attempt(job, JobContext(bound, lambda progress: report(job.id, progress)))
+
+    async def run(self, attempt: Attempt) -> Outcome:
+        """Run the attempt to its end and hand its outcome to the completer."""
+        outcome = await self._run(attempt)
+        self._completer.add(outcome)
+        return outcome
+
+    async def _run(self, attempt: Attempt) -> Outcome:
+        job = attempt.job
+        registered = self._kinds[job.kind]
+        spec = registered.spec
+        try:
+            args = spec.args.model_validate(job.args)
+        except ValidationError as exc:
+            # No retry can make these args fit: discard now, saying why.
+            message = f"args do not fit {spec.args.__name__}: {_validation_message(exc)}"
+            return self._failure(attempt, message, "", final=True)
+        typed = job.with_args(args)
+        loop = asyncio.get_running_loop()
+        if self._is_async[job.kind]:
+            coroutine = cast("Coroutine[Any, Any, Any]", spec.worker(typed, attempt.ctx))
+            attempt.task = loop.create_task(coroutine)
+        else:
+            attempt.task = loop.run_in_executor(self._threads, spec.worker, typed, attempt.ctx)
+        timer = loop.call_later(spec.timeout.total_seconds(), attempt.stop, "timeout")
+        try:
+            await asyncio.wait({attempt.task, attempt._stopped}, return_when="FIRST_COMPLETED")
+            if not attempt.task.done():
+                await asyncio.wait({attempt.task}, timeout=STOP_GRACE)
+        finally:
+            timer.cancel()
+        return self._outcome(attempt, registered)
+
+    def _outcome(self, attempt: Attempt, registered: RegisteredKind) -> Outcome:
+        task = attempt.task
+        assert task is not None
+        reason = attempt.ctx.stop_reason
+        if not task.done():
+            log.error(
+                "job.worker_stuck",
+                job_id=attempt.job.id,
+                kind=attempt.job.kind,
+                reason=reason,
+                hint="the worker ignored its stop signal; its slot is freed, its thread is not",
+            )
+            task.add_done_callback(_consume)
+            return self._stopped(attempt, registered, reason or "timeout", "")
+        if task.cancelled():
+            return self._stopped(attempt, registered, reason or "shutdown", "")
+        exc = task.exception()
+        if exc is None:
+            return Outcome(attempt.job.id, "completed", metadata=self._metadata(attempt, task))
+        if isinstance(exc, JobCancel):
+            return self._failure(attempt, exc.reason, _trace(exc), outcome="cancelled")
+        if isinstance(exc, JobSnooze):
+            return Outcome(
+                attempt.job.id, "snoozed", delay=exc.delay, metadata=self._metadata(attempt)
+            )
+        if reason is not None:
+            return self._stopped(attempt, registered, reason, _trace(exc))
+        return self._failure(attempt, f"{type(exc).__name__}: {exc}", _trace(exc))
+
+    def _stopped(
+        self, attempt: Attempt, registered: RegisteredKind, reason: str, trace: str
+    ) -> Outcome:
+        if reason == "shutdown":
+            return Outcome(attempt.job.id, "interrupted", metadata=self._metadata(attempt))
+        if reason == "cancelled":
+            return self._failure(attempt, "job cancelled remotely", trace, outcome="cancelled")
+        timeout = format_duration(registered.spec.timeout)
+        return self._failure(attempt, f"TimeoutError: job timed out after {timeout}", trace)
+
+    def _failure(
+        self,
+        attempt: Attempt,
+        message: str,
+        trace: str,
+        *,
+        outcome: str | None = None,
+        final: bool = False,
+    ) -> Outcome:
+        job = attempt.job
+        error = {
+            "at": _rfc3339(job.attempted_at),
+            "attempt": job.attempt,
+            "error": message,
+            "trace": trace,
+        }
+        metadata = self._metadata(attempt)
+        if outcome is not None:
+            return Outcome(job.id, outcome, error=error, metadata=metadata)
+        if final or job.attempt >= job.max_attempts:
+            log.warning("job.discarded", job_id=job.id, kind=job.kind, error=message)
+            return Outcome(job.id, "discarded", error=error, metadata=metadata)
+        policy = self._kinds[job.kind].spec.retry or _DEFAULT_RETRY
+        delay = policy.next_delay(attempt=job.attempt, error_count=len(job.errors))
+        log.warning("job.failed", job_id=job.id, kind=job.kind, attempt=job.attempt, error=message)
+        return Outcome(
+            job.id, "retryable", delay=max(delay, timedelta(0)), error=error, metadata=metadata
+        )
+
+    @staticmethod
+    def _metadata(attempt: Attempt, task: asyncio.Future[Any] | None = None) -> dict[str, Any]:
+        """Output and last progress, merged into the job's metadata whatever the outcome."""
+        metadata: dict[str, Any] = {}
+        output = attempt.ctx.output
+        if task is not None and output is None:
+            output = task.result()
+        if output is not None:
+            metadata[OUTPUT_KEY] = _jsonable(output)
+        if attempt.ctx.progress is not None:
+            metadata[PROGRESS_KEY] = attempt.ctx.progress.model_dump()
+        return metadata
+
+
+def _jsonable(value: Any) -> Any:
+    return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+
+
+def _consume(future: asyncio.Future[Any]) -> None:
+    """Read an abandoned worker's result so its late exception is logged, not lost."""
+    if not future.cancelled() and (exc := future.exception()) is not None:
+        log.warning("job.abandoned_worker_raised", error=f"{type(exc).__name__}: {exc}")
+
+
+def _trace(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(exc))
+
+
+def _rfc3339(moment: datetime | None) -> str:
+    moment = moment or datetime.now(UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _validation_message(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or '(top level)'}: {e['msg']}"
+        for e in exc.errors(include_url=False)
+    )

@@ -1,0 +1,158 @@
+"""The producer: one per queue, fetching jobs into free worker slots and starting them.
+
+It fetches when woken (an insert notification for its queue, a slot freeing after a full
+fetch, a resume) or when the poll interval passes, never more than the free slots and only
+the kinds this host has workers for. A fetch that fills every slot fetches again as soon as a
+slot frees; a fetch that finds nothing holds the next one back for ``fetch_cooldown``, so a
+burst of notifications does not become a burst of empty queries. It does not know how a job
+runs (the executor does) or how outcomes are written (the completer does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from typing import Any
+
+import psycopg
+import structlog
+from psycopg_pool import AsyncConnectionPool
+
+from riverhost.db import queries
+from riverhost.engine.executor import Attempt, Executor
+from riverhost.job import Job
+
+__all__ = ["Producer"]
+
+log = structlog.get_logger("riverhost.producer")
+
+
+class Producer:
+    """Fetches and starts the jobs of one queue; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        queue: str,
+        max_workers: int,
+        kinds: list[str],
+        pool: AsyncConnectionPool[Any],
+        executor: Executor,
+        client_id: str,
+        poll_interval: float,
+        fetch_cooldown: float,
+    ) -> None:
+        self.queue = queue
+        self.max_workers = max_workers
+        self.kinds = kinds
+        self.active: dict[int, Attempt] = {}
+        self._pool = pool
+        self._executor = executor
+        self._params: dict[str, Any] = {"queue": queue, "kinds": kinds, "client": client_id}
+        self._poll_interval = poll_interval
+        self._cooldown = fetch_cooldown
+        self._wake = asyncio.Event()
+        self._fetch_when_free = False
+        self._fetching = True
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._failures = 0
+
+    def wake(self) -> None:
+        """Fetch now (or as soon as the cooldown allows)."""
+        self._wake.set()
+
+    def stop_fetching(self) -> None:
+        """Start no more jobs; running ones go on."""
+        self._fetching = False
+        self._wake.set()
+
+    def stop_running(self, reason: str) -> None:
+        """Tell every running attempt to stop."""
+        for attempt in list(self.active.values()):
+            attempt.stop(reason)
+
+    async def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until no attempt runs; False if ``timeout`` passed first."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    async def run(self) -> None:
+        """Fetch and start jobs until :meth:`stop_fetching`."""
+        await self._register_queue()
+        last_empty = -1e9
+        while True:
+            if not self._wake.is_set():
+                timeout = self._poll_interval * (1 + 0.1 * random.random())
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout)
+            self._wake.clear()
+            if not self._fetching:
+                return
+            free = self.max_workers - len(self.active)
+            if free <= 0:
+                self._fetch_when_free = True
+                continue
+            wait = last_empty + self._cooldown - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            jobs = await self._fetch(free)
+            if not jobs:
+                last_empty = time.monotonic()
+                continue
+            self._fetch_when_free = len(jobs) >= free
+            for job in sorted(jobs, key=lambda j: (j.priority, j.scheduled_at, j.id)):
+                self._start(job)
+
+    async def _register_queue(self) -> None:
+        try:
+            async with self._pool.connection() as conn:
+                await conn.execute(queries.QUEUE_UPSERT, (self.queue,))
+        except psycopg.Error as exc:
+            log.warning("queue.register_failed", queue=self.queue, error=str(exc))
+
+    async def _fetch(self, limit: int) -> list[Job[dict[str, Any]]]:
+        try:
+            async with self._pool.connection() as conn:
+                cursor = await conn.execute(queries.FETCH, {**self._params, "limit": limit})
+                rows = await cursor.fetchall()
+        except psycopg.Error as exc:
+            self._failures += 1
+            if self._failures == 1:
+                log.warning("producer.fetch_failed", queue=self.queue, error=str(exc))
+            await asyncio.sleep(min(0.1 * 2**self._failures, 5.0))
+            self._wake.set()
+            return []
+        if self._failures:
+            log.info("producer.fetch_recovered", queue=self.queue, failures=self._failures)
+            self._failures = 0
+        return [Job.from_row(row) for row in rows]
+
+    def _start(self, job: Job[dict[str, Any]]) -> None:
+        attempt = self._executor.attempt(job)
+        self.active[job.id] = attempt
+        self._idle.clear()
+        task = asyncio.get_running_loop().create_task(self._work(attempt))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _work(self, attempt: Attempt) -> None:
+        try:
+            await self._executor.run(attempt)
+        except Exception:
+            # A bug in the engine, not the worker: say so loudly; the job stays running
+            # until the rescuer brings it back.
+            log.exception("job.executor_crashed", job_id=attempt.job.id, kind=attempt.job.kind)
+        finally:
+            del self.active[attempt.job.id]
+            if not self.active:
+                self._idle.set()
+            if self._fetch_when_free:
+                self._fetch_when_free = False
+                self._wake.set()

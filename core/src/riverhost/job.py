@@ -1,0 +1,167 @@
+"""A job as stored: one ``river_job`` row, its recorded errors and its progress.
+
+:class:`Job` is what the client returns and what a worker receives (with its args validated
+into the kind's model). Rows are read with the column list of
+:data:`riverhost.db.queries.JOB_COLUMNS`; :meth:`Job.from_row` is the one place that turns
+such a row into a :class:`Job`. This module does no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from riverhost.jobs import JobState
+
+__all__ = ["AttemptError", "InsertResult", "Job", "JobPage", "JobProgress"]
+
+A = TypeVar("A")
+B = TypeVar("B")
+
+#: Where riverhost keeps a job's latest progress report inside ``metadata``.
+PROGRESS_KEY = "progress"
+#: River's key for a job's recorded output (``rivertype.MetadataKeyOutput``).
+OUTPUT_KEY = "output"
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptError:
+    """One failed attempt, as River records it in ``errors``: ``{at, attempt, error, trace}``."""
+
+    at: str
+    attempt: int
+    error: str
+    trace: str
+
+    @classmethod
+    def from_json(cls, value: Mapping[str, Any]) -> AttemptError:
+        return cls(
+            at=str(value.get("at", "")),
+            attempt=int(value.get("attempt", 0)),
+            error=str(value.get("error", "")),
+            trace=str(value.get("trace", "")),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"at": self.at, "attempt": self.attempt, "error": self.error, "trace": self.trace}
+
+
+class JobProgress(BaseModel):
+    """A progress report (the seeds' ``JobProgress``); ``percent`` is computed from the counts."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    phase: str = ""
+    current: int = Field(default=0, ge=0)
+    total: int = Field(default=0, ge=0)
+    percent: float = 0.0
+    message: str = ""
+
+    @model_validator(mode="after")
+    def _compute_percent(self) -> JobProgress:
+        if self.total > 0:
+            object.__setattr__(self, "percent", round(100.0 * self.current / self.total, 2))
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class Job(Generic[A]):
+    """One job. ``args`` is the raw JSON object, or the kind's model when a worker gets it."""
+
+    id: int
+    kind: str
+    args: A
+    state: JobState
+    queue: str
+    priority: int
+    attempt: int
+    max_attempts: int
+    created_at: datetime
+    scheduled_at: datetime
+    attempted_at: datetime | None
+    finalized_at: datetime | None
+    attempted_by: tuple[str, ...]
+    errors: tuple[AttemptError, ...]
+    metadata: Mapping[str, Any]
+    tags: tuple[str, ...]
+    unique_key: bytes | None
+    unique_states: str | None
+
+    @classmethod
+    def from_row(cls, row: Sequence[Any]) -> Job[dict[str, Any]]:
+        """Build a job from a row read with :data:`~riverhost.db.queries.JOB_COLUMNS`."""
+        (
+            id_,
+            state,
+            attempt,
+            max_attempts,
+            attempted_at,
+            created_at,
+            finalized_at,
+            scheduled_at,
+            priority,
+            args,
+            attempted_by,
+            errors,
+            kind,
+            metadata,
+            queue,
+            tags,
+            unique_key,
+            unique_states,
+        ) = row[:18]
+        return Job(
+            id=id_,
+            kind=kind,
+            args=args,
+            state=JobState(state),
+            queue=queue,
+            priority=priority,
+            attempt=attempt,
+            max_attempts=max_attempts,
+            created_at=created_at,
+            scheduled_at=scheduled_at,
+            attempted_at=attempted_at,
+            finalized_at=finalized_at,
+            attempted_by=tuple(attempted_by or ()),
+            errors=tuple(AttemptError.from_json(e) for e in errors or ()),
+            metadata=metadata,
+            tags=tuple(tags or ()),
+            unique_key=bytes(unique_key) if unique_key is not None else None,
+            unique_states=unique_states,
+        )
+
+    def with_args(self, args: B) -> Job[B]:
+        """This job carrying ``args`` (the validated model) instead of the raw object."""
+        return replace(self, args=args)  # type: ignore[arg-type,return-value]
+
+    @property
+    def output(self) -> Any:
+        """What the worker recorded as output (River's ``metadata.output``), or ``None``."""
+        return self.metadata.get(OUTPUT_KEY)
+
+    @property
+    def progress(self) -> JobProgress | None:
+        """The latest progress report, or ``None`` if the job never reported one."""
+        value = self.metadata.get(PROGRESS_KEY)
+        return JobProgress.model_validate(value) if isinstance(value, Mapping) else None
+
+
+@dataclass(frozen=True, slots=True)
+class InsertResult:
+    """An inserted job, or with ``duplicate`` the existing job a unique insert ran into."""
+
+    job: Job[dict[str, Any]]
+    duplicate: bool
+
+
+@dataclass(frozen=True, slots=True)
+class JobPage:
+    """One page of a job listing; pass ``cursor`` as ``after`` to get the next page."""
+
+    jobs: list[Job[dict[str, Any]]]
+    cursor: int | None

@@ -1,0 +1,110 @@
+"""A plugin whose workers do what their args tell them, one step per attempt: the engine tests'
+way to cause every outcome (complete, fail, cancel, snooze, time out, report progress, wait to
+be cancelled) against a real database.
+
+A job's ``steps`` are read in order; each attempt (or snooze) takes the next one:
+``ok``, ``fail``, ``cancel``, ``snooze``, ``timeout`` (runs past the kind's timeout),
+``wait`` (runs until told to stop), ``progress`` (reports three steps, then completes),
+``output`` (returns ``{"echo": note}``), ``progress_wait`` (reports one step, then waits).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import ClassVar
+
+from riverhost import InsertOpts, JobArgs, JobCancel, JobKind, JobSnooze, hookimpl
+
+TIMEOUT = timedelta(milliseconds=300)
+
+
+@dataclass(frozen=True)
+class QuickRetry:
+    """Retry after 10 ms, so tests need not wait for River's backoff."""
+
+    def next_delay(self, *, attempt: int, error_count: int) -> timedelta:
+        return timedelta(milliseconds=10)
+
+
+class StepArgs(JobArgs):
+    kind: ClassVar[str] = "steps_async"
+
+    steps: list[str]
+    note: str = ""
+
+
+class SyncStepArgs(StepArgs):
+    kind: ClassVar[str] = "steps_sync"
+
+
+class OtherQueueArgs(StepArgs):
+    kind: ClassVar[str] = "steps_bulk"
+    insert_opts: ClassVar[InsertOpts] = InsertOpts(queue="bulk", priority=2)
+
+
+def _step(job) -> str:
+    index = job.attempt - 1 + int(job.metadata.get("snoozes", 0))
+    return job.args.steps[min(index, len(job.args.steps) - 1)]
+
+
+async def work_async(job, ctx):
+    step = _step(job)
+    if step == "ok":
+        return None
+    if step == "output":
+        return {"echo": job.args.note}
+    if step == "fail":
+        raise RuntimeError(f"step {job.attempt} failed as told")
+    if step == "cancel":
+        raise JobCancel("the args said cancel")
+    if step == "snooze":
+        raise JobSnooze(0)
+    if step == "progress":
+        for current in range(1, 4):
+            ctx.report_progress("counting", current, 3, f"item {current}")
+        return None
+    if step == "progress_wait":
+        ctx.report_progress("waiting", 1, 3, "first of three")
+    if step in ("timeout", "wait", "progress_wait"):
+        await asyncio.sleep(3600)
+    raise ValueError(f"unknown step {step!r}")
+
+
+def work_sync(job, ctx):
+    step = _step(job)
+    if step == "ok":
+        return None
+    if step == "output":
+        return {"echo": job.args.note}
+    if step == "fail":
+        raise RuntimeError(f"step {job.attempt} failed as told")
+    if step == "cancel":
+        raise JobCancel("the args said cancel")
+    if step == "snooze":
+        raise JobSnooze(0)
+    if step == "progress":
+        for current in range(1, 4):
+            ctx.report_progress("counting", current, 3, f"item {current}")
+            time.sleep(0.01)
+        return None
+    if step == "progress_wait":
+        ctx.report_progress("waiting", 1, 3, "first of three")
+    if step in ("timeout", "wait", "progress_wait"):
+        ctx.wait_cancelled(3600)
+        ctx.raise_if_cancelled()
+    raise ValueError(f"unknown step {step!r}")
+
+
+@hookimpl
+def riverhost_job_kinds():
+    common = {"timeout": TIMEOUT, "retry": QuickRetry(), "max_attempts": 3}
+    return [
+        JobKind(kind=StepArgs.kind, args=StepArgs, worker=work_async, **common),
+        JobKind(kind=SyncStepArgs.kind, args=SyncStepArgs, worker=work_sync, **common),
+        JobKind(
+            kind=OtherQueueArgs.kind, args=OtherQueueArgs, worker=work_async, queue="bulk", **common
+        ),
+    ]

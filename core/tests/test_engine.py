@@ -1,0 +1,267 @@
+"""The engine against a real PostgreSQL: every outcome of an attempt, as the database shows it."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import UTC, datetime
+
+import engine_plugin
+import psycopg
+import pytest
+from engine_plugin import OtherQueueArgs, StepArgs, SyncStepArgs
+
+from riverhost import AsyncClient, InsertOpts, JobFilter, RawArgs
+from riverhost.config import load_config
+from riverhost.registry import host_from_objects
+from riverhost.testing import running_host, wait_for_jobs
+
+RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
+
+
+def make_registry(**env):
+    environ = {"RIVERHOST_JOBS__POLL_INTERVAL": "200ms", "RIVERHOST_JOBS__SHUTDOWN_TIMEOUT": "2s"}
+    environ.update({f"RIVERHOST_JOBS__{k.upper()}": v for k, v in env.items()})
+    return host_from_objects(("engine", engine_plugin), config=load_config(environ=environ))
+
+
+def work(database_url, jobs, *, registry=None, host_options=None, states=None):
+    """Insert ``jobs`` with a host running and return them once they reach ``states``."""
+
+    async def scenario():
+        reg = registry or make_registry()
+        async with (
+            await AsyncClient.connect(database_url, registry=reg) as client,
+            running_host(reg, database_url, **(host_options or {})),
+        ):
+            results = await client.insert_many(jobs)
+            ids = [r.job.id for r in results]
+            if states is None:
+                return await wait_for_jobs(client, ids)
+            return await wait_for_jobs(client, ids, states)
+
+    return asyncio.run(scenario())
+
+
+@pytest.fixture(params=[StepArgs, SyncStepArgs], ids=["async", "sync"])
+def Args(request):
+    return request.param
+
+
+def test_a_job_that_returns_is_completed_after_one_attempt(database_url, Args):
+    (job,) = work(database_url, [Args(steps=["ok"])])
+
+    assert (job.state, job.attempt, job.errors) == ("completed", 1, ())
+    assert job.finalized_at is not None
+    assert len(job.attempted_by) == 1
+
+
+def test_a_failing_job_is_retried_until_it_succeeds_with_each_error_recorded(database_url, Args):
+    (job,) = work(database_url, [Args(steps=["fail", "fail", "ok"])])
+
+    assert (job.state, job.attempt) == ("completed", 3)
+    assert [e.attempt for e in job.errors] == [1, 2]
+    assert all(RFC3339.match(e.at) for e in job.errors)
+    assert "RuntimeError: step 1 failed as told" in job.errors[0].error
+    assert "Traceback" in job.errors[0].trace
+
+
+def test_a_job_out_of_attempts_is_discarded(database_url, Args):
+    (job,) = work(database_url, [Args(steps=["fail"])])
+
+    assert (job.state, job.attempt, len(job.errors)) == ("discarded", 3, 3)
+    assert job.finalized_at is not None
+
+
+def test_a_job_its_worker_cancels_is_cancelled_without_retry(database_url, Args):
+    (job,) = work(database_url, [Args(steps=["cancel", "ok"])])
+
+    assert (job.state, job.attempt) == ("cancelled", 1)
+    assert job.errors[0].error == "the args said cancel"
+
+
+def test_a_snoozed_job_runs_again_without_using_an_attempt(database_url, Args):
+    (job,) = work(database_url, [Args(steps=["snooze", "snooze", "ok"])])
+
+    assert (job.state, job.attempt, job.errors) == ("completed", 1, ())
+    assert job.metadata["snoozes"] == 2
+
+
+def test_a_job_past_its_timeout_fails_that_attempt(database_url, Args):
+    (job,) = work(database_url, [Args(steps=["timeout", "ok"])])
+
+    assert (job.state, job.attempt) == ("completed", 2)
+    assert job.errors[0].error == "TimeoutError: job timed out after 300ms"
+
+
+def test_a_worker_s_output_and_last_progress_land_in_metadata(database_url, Args):
+    output, progress = work(
+        database_url, [Args(steps=["output"], note="hi"), Args(steps=["progress"])]
+    )
+
+    assert output.output == {"echo": "hi"}
+    assert progress.progress.model_dump() == {
+        "phase": "counting",
+        "current": 3,
+        "total": 3,
+        "percent": 100.0,
+        "message": "item 3",
+    }
+
+
+def test_args_that_do_not_fit_the_model_discard_the_job_at_once_saying_why(database_url):
+    (job,) = work(database_url, [RawArgs("steps_async", {"steps": "not a list"})])
+
+    assert (job.state, job.attempt) == ("discarded", 1)
+    assert job.errors[0].error.startswith("args do not fit StepArgs: steps: ")
+
+
+def test_args_defaults_and_declared_kinds_pick_the_queue(database_url):
+    (job,) = work(database_url, [OtherQueueArgs(steps=["ok"])])
+
+    assert (job.queue, job.priority, job.max_attempts, job.state) == ("bulk", 2, 3, "completed")
+
+
+def test_progress_is_readable_while_the_job_runs_and_remote_cancel_stops_it(database_url, Args):
+    async def scenario():
+        registry = make_registry()
+        async with (
+            await AsyncClient.connect(database_url, registry=registry) as client,
+            running_host(registry, database_url),
+        ):
+            job = (await client.insert(Args(steps=["progress_wait"]))).job
+            while (progress := await client.get_progress(job.id)) is None:
+                await asyncio.sleep(0.05)
+            running = await client.get(job.id)
+            asked = await client.cancel(job.id)
+            (final,) = await wait_for_jobs(client, [job.id])
+            return progress, running, asked, final
+
+    progress, running, asked, final = asyncio.run(scenario())
+
+    assert (progress.current, progress.total, progress.percent) == (1, 3, 33.33)
+    assert running.state == "running"
+    assert asked.state == "running"
+    assert RFC3339.match(asked.metadata["cancel_attempted_at"])
+    assert (final.state, final.errors[-1].error) == ("cancelled", "job cancelled remotely")
+
+
+def test_a_job_of_a_kind_no_plugin_serves_is_left_for_another_host(database_url):
+    async def scenario():
+        registry = make_registry()
+        async with (
+            await AsyncClient.connect(database_url) as client,
+            running_host(registry, database_url),
+        ):
+            stranger, known = await client.insert_many(
+                [RawArgs("nobody_works_this", {}), StepArgs(steps=["ok"])]
+            )
+            await wait_for_jobs(client, [known.job.id])
+            return await client.get(stranger.job.id)
+
+    stranger = asyncio.run(scenario())
+
+    assert (stranger.state, stranger.attempt) == ("available", 0)
+
+
+def test_a_job_inserted_in_a_rolled_back_transaction_never_runs(database_url):
+    async def scenario():
+        registry = make_registry()
+        async with (
+            await AsyncClient.connect(database_url, registry=registry) as client,
+            running_host(registry, database_url),
+        ):
+            async with await psycopg.AsyncConnection.connect(database_url) as conn:
+                await client.insert(StepArgs(steps=["ok"]), conn=conn)
+                await conn.rollback()
+            async with await psycopg.AsyncConnection.connect(database_url) as conn:
+                kept = await client.insert(StepArgs(steps=["ok"]), conn=conn)
+                await conn.commit()
+            await wait_for_jobs(client, [kept.job.id])
+            async with await psycopg.AsyncConnection.connect(database_url) as conn:
+                cursor = await conn.execute("SELECT count(*) FROM river_job")
+                return (await cursor.fetchone())[0]
+
+    count = asyncio.run(scenario())
+
+    assert count == 1  # only the committed job exists; the ghost never did
+
+
+def test_an_insert_notification_wakes_the_host_long_before_its_poll(database_url):
+    registry = make_registry(poll_interval="1h")
+
+    (job,) = work(database_url, [StepArgs(steps=["ok"])], registry=registry)
+
+    assert job.state == "completed"
+
+
+def test_poll_only_mode_works_jobs_and_sees_remote_cancels(database_url):
+    registry = make_registry(poll_interval="50ms")
+
+    async def scenario():
+        async with (
+            await AsyncClient.connect(database_url, registry=registry) as client,
+            running_host(registry, database_url, poll_only=True),
+        ):
+            done, waiting = await client.insert_many(
+                [StepArgs(steps=["ok"]), SyncStepArgs(steps=["wait"])]
+            )
+            await wait_for_jobs(client, [waiting.job.id], ["running"])
+            await client.cancel(waiting.job.id)
+            return await wait_for_jobs(client, [done.job.id, waiting.job.id])
+
+    done, waiting = asyncio.run(scenario())
+
+    assert (done.state, waiting.state) == ("completed", "cancelled")
+
+
+def test_a_soft_stop_gives_unfinished_jobs_back_with_their_attempt(database_url):
+    registry = make_registry(shutdown_timeout="100ms")
+
+    async def scenario():
+        async with await AsyncClient.connect(database_url, registry=registry) as client:
+            async with running_host(registry, database_url):
+                jobs = await client.insert_many(
+                    [StepArgs(steps=["wait"]), SyncStepArgs(steps=["wait"])]
+                )
+                ids = [r.job.id for r in jobs]
+                await wait_for_jobs(client, ids, ["running"])
+            return [await client.get(i) for i in ids]
+
+    jobs = asyncio.run(scenario())
+
+    assert [(j.state, j.attempt, j.errors) for j in jobs] == [("available", 0, ())] * 2
+
+
+def test_a_scheduled_job_waits_for_its_time(database_url):
+    async def scenario():
+        registry = make_registry()
+        async with await AsyncClient.connect(database_url, registry=registry) as client:
+            later = datetime.now(UTC).replace(year=2100)
+            result = await client.insert(StepArgs(steps=["ok"]), InsertOpts(scheduled_at=later))
+            return result.job
+
+    job = asyncio.run(scenario())
+
+    assert job.state == "scheduled"
+
+
+def test_list_filters_and_pages_newest_first(database_url):
+    async def scenario():
+        async with await AsyncClient.connect(database_url) as client:
+            await client.insert_many(
+                [
+                    RawArgs("a", {"n": i}, InsertOpts(tags=("t1",) if i % 2 else ()))
+                    for i in range(5)
+                ]
+            )
+            first = await client.list(JobFilter(limit=2))
+            second = await client.list(JobFilter(limit=2, after=first.cursor))
+            tagged = await client.list(JobFilter(tags=["t1"], newest_first=False))
+            return first, second, tagged
+
+    first, second, tagged = asyncio.run(scenario())
+
+    assert [j.args["n"] for j in first.jobs] == [4, 3]
+    assert [j.args["n"] for j in second.jobs] == [2, 1]
+    assert [j.args["n"] for j in tagged.jobs] == [1, 3]
