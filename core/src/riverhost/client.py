@@ -13,6 +13,8 @@ own options and the defaults, and can insert any kind.
 
 from __future__ import annotations
 
+import json
+import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,12 +22,14 @@ from typing import Any, LiteralString, cast
 
 import psycopg
 from psycopg import sql
+from psycopg.adapt import Dumper
+from psycopg.pq import Format
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from riverhost.args import InsertOpts, JobArgs, RawArgs, resolve_opts
 from riverhost.db import queries
-from riverhost.db.unique import unique_key, unique_key_string, unique_states_bits
+from riverhost.db.unique import unique_key, unique_key_string, unique_states_bitmask
 from riverhost.errors import InsertError, JobNotFoundError, JobRunningError
 from riverhost.job import PROGRESS_KEY, InsertResult, Job, JobPage, JobProgress
 from riverhost.jobs import JobKind, JobState
@@ -76,6 +80,69 @@ class _KindDefaults:
 # ----------------------------------------------------------------------------- statements
 
 
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """One job ready to insert, its options resolved and its unique key computed."""
+
+    args: dict[str, Any]
+    kind: str
+    max_attempts: int
+    metadata: dict[str, Any]
+    priority: int
+    queue: str
+    scheduled_at: datetime | None
+    pending: bool
+    tags: tuple[str, ...]
+    unique_key: bytes | None
+    unique_states: int | None
+
+
+def _rows(items: Sequence[InsertParams], defaults: _KindDefaults) -> list[_Row]:
+    """Resolve every item's options (call, args class, declared kind, defaults) and key."""
+    now = datetime.now(UTC)
+    rows = []
+    for index, item in enumerate(items):
+        args = item.args
+        kind = args.kind
+        if not kind:
+            raise InsertError(index, "", f"{type(args).__name__} sets no kind")
+        opts = resolve_opts(
+            item.opts,
+            args.insert_opts,
+            defaults.kinds.get(kind),
+            default_max_attempts=defaults.max_attempts,
+        )
+        encoded = args.to_json()
+        key = states = None
+        if opts.unique is not None and opts.unique.is_unique:
+            text = unique_key_string(
+                kind=kind,
+                queue=opts.queue,
+                encoded_args=encoded,
+                opts=opts.unique,
+                now=now,
+                scheduled_at=opts.scheduled_at,
+            )
+            key = unique_key(text)
+            states = unique_states_bitmask(opts.unique.by_state)
+        rows.append(
+            _Row(
+                encoded,
+                kind,
+                opts.max_attempts,
+                dict(opts.metadata),
+                opts.priority,
+                opts.queue,
+                opts.scheduled_at,
+                opts.pending,
+                opts.tags,
+                key,
+                states,
+            )
+        )
+    return rows
+
+
 def _insert_statement(
     items: Sequence[InsertParams], defaults: _KindDefaults
 ) -> tuple[LiteralString, dict[str, Any], list[int]]:
@@ -85,67 +152,84 @@ def _insert_statement(
     statement, so the later ones are not sent: they answer with the first one's row, marked
     duplicate, exactly as if they had been inserted one after the other.
     """
-    now = datetime.now(UTC)
-    columns: dict[str, list[Any]] = {
-        name: []
-        for name in (
-            "args",
-            "kinds",
-            "max_attempts",
-            "metadata",
-            "priorities",
-            "queues",
-            "scheduled_at",
-            "pending",
-            "tags",
-            "unique_keys",
-            "unique_states",
-        )
-    }
+    sent: list[_Row] = []
     answers: list[int] = []
     first_by_key: dict[bytes, int] = {}
-    for index, item in enumerate(items):
-        args = item.args
-        kind = args.kind
-        if not kind:
-            raise InsertError(index, "", f"{type(args).__name__} sets no kind")
-        declared = defaults.kinds.get(kind)
-        opts = resolve_opts(
-            item.opts, args.insert_opts, declared, default_max_attempts=defaults.max_attempts
-        )
-        encoded = args.to_json()
-        key = states = None
-        if opts.unique is not None and opts.unique.is_unique:
-            key = unique_key(
-                unique_key_string(
-                    kind=kind,
-                    queue=opts.queue,
-                    encoded_args=encoded,
-                    opts=opts.unique,
-                    now=now,
-                    scheduled_at=opts.scheduled_at,
-                )
-            )
-            states = unique_states_bits(opts.unique.by_state)
-            if key in first_by_key:
-                answers.append(-1 - first_by_key[key])
+    for row in _rows(items, defaults):
+        if row.unique_key is not None:
+            if row.unique_key in first_by_key:
+                answers.append(-1 - first_by_key[row.unique_key])
                 continue
-            first_by_key[key] = len(columns["args"])
-        answers.append(len(columns["args"]))
-        columns["args"].append(Jsonb(encoded))
-        columns["kinds"].append(kind)
-        columns["max_attempts"].append(opts.max_attempts)
-        columns["metadata"].append(Jsonb(dict(opts.metadata)))
-        columns["priorities"].append(opts.priority)
-        columns["queues"].append(opts.queue)
-        columns["scheduled_at"].append(opts.scheduled_at)
-        columns["pending"].append(opts.pending)
-        columns["tags"].append(",".join(opts.tags))
-        columns["unique_keys"].append(key)
-        columns["unique_states"].append(states)
-    params: dict[str, Any] = dict(columns)
-    params["notify"] = sorted(set(columns["queues"]))
+            first_by_key[row.unique_key] = len(sent)
+        answers.append(len(sent))
+        sent.append(row)
+    params: dict[str, Any] = {
+        "args": [Jsonb(r.args) for r in sent],
+        "kinds": [r.kind for r in sent],
+        "max_attempts": [r.max_attempts for r in sent],
+        "metadata": [Jsonb(r.metadata) for r in sent],
+        "priorities": [r.priority for r in sent],
+        "queues": [r.queue for r in sent],
+        "scheduled_at": [r.scheduled_at for r in sent],
+        "pending": [r.pending for r in sent],
+        "tags": [",".join(r.tags) for r in sent],
+        "unique_keys": [r.unique_key for r in sent],
+        "unique_states": [
+            None if r.unique_states is None else f"{r.unique_states:08b}" for r in sent
+        ],
+        "notify": sorted({r.queue for r in sent}),
+    }
     return queries.INSERT_MANY, params, answers
+
+
+class _Bit8(int):
+    """A ``bit(8)`` value for the binary COPY (psycopg has no bit type of its own)."""
+
+
+class _Bit8Dumper(Dumper):
+    format = Format.BINARY
+    oid = 1560  # bit
+
+    def dump(self, obj: Any) -> bytes:
+        return struct.pack("!iB", 8, int(obj))
+
+
+def _copy_rows(
+    items: Sequence[InsertParams], defaults: _KindDefaults
+) -> tuple[list[tuple[Any, ...]], list[str]]:
+    """Rows for :data:`~riverhost.db.queries.COPY` and the queues to notify.
+
+    COPY cannot ask the database for ``now()`` per row, so a job without ``scheduled_at`` gets
+    the client's clock, as River's ``InsertManyFast`` does.
+    """
+    now = datetime.now(UTC)
+    out = []
+    for r in _rows(items, defaults):
+        scheduled = r.scheduled_at or now
+        state = "pending" if r.pending else "scheduled" if scheduled > now else "available"
+        out.append(
+            (
+                Jsonb(r.args),
+                r.kind,
+                r.max_attempts,
+                Jsonb(r.metadata),
+                r.priority,
+                r.queue,
+                scheduled,
+                state,
+                list(r.tags),
+                r.unique_key,
+                None if r.unique_states is None else _Bit8(r.unique_states),
+            )
+        )
+    queues = sorted({row[5] for row in out if row[7] == "available"})
+    return out, queues
+
+
+_COPY_TYPES: list[str | int] = [
+    "jsonb", "text", "int2", "jsonb", "int2", "text", "timestamptz", "text", "varchar[]", "bytea",
+    _Bit8Dumper.oid,
+]  # fmt: skip
 
 
 def _insert_results(rows: Sequence[Sequence[Any]], answers: Sequence[int]) -> list[InsertResult]:
@@ -285,6 +369,33 @@ class AsyncClient:
             return []
         return _insert_results(await self._fetch(statement, params, conn), answers)
 
+    async def insert_many_fast(
+        self, items: Iterable[Args | InsertParams], *, conn: _AsyncConn | None = None
+    ) -> int:
+        """Insert many jobs through COPY, the fastest way in; returns how many.
+
+        No rows come back, and a unique job that conflicts fails the whole batch (River's
+        ``InsertManyFast``); use :meth:`insert_many` when either matters.
+        """
+        rows, queues = _copy_rows(_params(items), self._defaults)
+        if conn is not None:
+            await self._copy(conn, rows, queues)
+        else:
+            async with self.pool.connection() as own, own.transaction():
+                await self._copy(own, rows, queues)
+        return len(rows)
+
+    @staticmethod
+    async def _copy(conn: _AsyncConn, rows: list[tuple[Any, ...]], queues: list[str]) -> None:
+        conn.adapters.register_dumper(_Bit8, _Bit8Dumper)
+        async with conn.cursor() as cursor:
+            async with cursor.copy(queries.COPY) as copy:
+                copy.set_types(_COPY_TYPES)
+                for row in rows:
+                    await copy.write_row(row)
+            for queue in queues:
+                await cursor.execute(queries.NOTIFY, ("river_insert", json.dumps({"queue": queue})))
+
     async def get(self, job_id: int, *, conn: _AsyncConn | None = None) -> Job[dict[str, Any]]:
         """The job with this id; :class:`JobNotFoundError` if there is none."""
         return _one(await self._first(queries.GET, (job_id,), conn), job_id)
@@ -364,6 +475,29 @@ class Client:
         if not answers:
             return []
         return _insert_results(self._fetch(statement, params, conn), answers)
+
+    def insert_many_fast(
+        self, items: Iterable[Args | InsertParams], *, conn: _Conn | None = None
+    ) -> int:
+        """See :meth:`AsyncClient.insert_many_fast`."""
+        rows, queues = _copy_rows(_params(items), self._defaults)
+        if conn is not None:
+            self._copy(conn, rows, queues)
+        else:
+            with self.pool.connection() as own, own.transaction():
+                self._copy(own, rows, queues)
+        return len(rows)
+
+    @staticmethod
+    def _copy(conn: _Conn, rows: list[tuple[Any, ...]], queues: list[str]) -> None:
+        conn.adapters.register_dumper(_Bit8, _Bit8Dumper)
+        with conn.cursor() as cursor:
+            with cursor.copy(queries.COPY) as copy:
+                copy.set_types(_COPY_TYPES)
+                for row in rows:
+                    copy.write_row(row)
+            for queue in queues:
+                cursor.execute(queries.NOTIFY, ("river_insert", json.dumps({"queue": queue})))
 
     def get(self, job_id: int, *, conn: _Conn | None = None) -> Job[dict[str, Any]]:
         """See :meth:`AsyncClient.get`."""

@@ -1,0 +1,208 @@
+"""The client against a real PostgreSQL: inserts (unique, batch, COPY), reads and changes."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+
+from riverhost import (
+    AsyncClient,
+    Client,
+    InsertOpts,
+    InsertParams,
+    JobFilter,
+    JobState,
+    RawArgs,
+    UniqueOpts,
+)
+from riverhost.errors import InsertError, JobNotFoundError, JobRunningError
+
+BY_ARGS = InsertOpts(unique=UniqueOpts(by_args=True))
+
+
+@pytest.fixture
+def client(database_url):
+    with Client.connect(database_url) as client:
+        yield client
+
+
+def rows(database_url, query):
+    with psycopg.connect(database_url) as conn:
+        return conn.execute(query).fetchall()
+
+
+def test_a_unique_insert_stores_river_s_key_for_the_worked_example(client):
+    result = client.insert(RawArgs("email", {"b": 1, "a": 2}), BY_ARGS)
+
+    key = result.job.unique_key.hex()
+    assert (key[:8], key[-8:]) == ("143d872f", "c79eac2e")
+    assert result.job.unique_states == "11110101"
+    assert not result.duplicate
+
+
+def test_a_second_unique_insert_returns_the_existing_job_marked_duplicate(client):
+    first = client.insert(RawArgs("email", {"a": 1}), BY_ARGS)
+    second = client.insert(RawArgs("email", {"a": 1}), BY_ARGS)
+    other = client.insert(RawArgs("email", {"a": 2}), BY_ARGS)
+
+    assert second.duplicate
+    assert second.job.id == first.job.id
+    assert not other.duplicate
+    assert other.job.id != first.job.id
+
+
+def test_duplicates_inside_one_batch_answer_with_the_first_job(client, database_url):
+    results = client.insert_many(
+        [
+            InsertParams(RawArgs("email", {"a": 1}), BY_ARGS),
+            InsertParams(RawArgs("email", {"a": 1}), BY_ARGS),
+            RawArgs("email", {"a": 1}),
+        ]
+    )
+
+    assert [r.duplicate for r in results] == [False, True, False]
+    assert results[0].job.id == results[1].job.id != results[2].job.id
+    assert rows(database_url, "SELECT count(*) FROM river_job") == [(2,)]
+
+
+def test_a_cancelled_unique_job_no_longer_blocks_a_new_one(client):
+    first = client.insert(RawArgs("email", {"a": 1}), BY_ARGS)
+    client.cancel(first.job.id)
+
+    again = client.insert(RawArgs("email", {"a": 1}), BY_ARGS)
+
+    assert not again.duplicate
+    assert again.job.id != first.job.id
+
+
+def test_insert_many_returns_rows_in_the_order_given(client):
+    results = client.insert_many([RawArgs("n", {"n": i}) for i in range(50)])
+
+    assert [r.job.args["n"] for r in results] == list(range(50))
+    assert all(r.job.state == JobState.AVAILABLE for r in results)
+
+
+def test_insert_many_fast_copies_every_option_through(client, database_url):
+    later = datetime.now(UTC) + timedelta(hours=1)
+    count = client.insert_many_fast(
+        [
+            RawArgs("bulk", {"n": 1}),
+            InsertParams(
+                RawArgs("bulk", {"n": 2}),
+                InsertOpts(
+                    queue="low",
+                    priority=3,
+                    max_attempts=4,
+                    tags=("a", "b-c"),
+                    metadata={"m": 1},
+                    scheduled_at=later,
+                ),
+            ),
+            InsertParams(RawArgs("bulk", {"n": 3}), BY_ARGS),
+        ]
+    )
+    jobs = client.list(JobFilter(newest_first=False)).jobs
+
+    assert count == 3
+    plain, full, unique = jobs
+    assert (plain.state, plain.queue, plain.priority, plain.max_attempts) == (
+        "available",
+        "default",
+        1,
+        25,
+    )
+    assert (full.state, full.queue, full.priority, full.max_attempts) == ("scheduled", "low", 3, 4)
+    assert (full.tags, full.metadata, full.scheduled_at) == (("a", "b-c"), {"m": 1}, later)
+    assert unique.unique_states == "11110101"
+    assert len(unique.unique_key) == 32
+
+
+def test_insert_many_fast_fails_the_whole_batch_on_a_unique_conflict(client, database_url):
+    client.insert(RawArgs("email", {"a": 1}), BY_ARGS)
+
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        client.insert_many_fast(
+            [RawArgs("email", {"a": 9}), InsertParams(RawArgs("email", {"a": 1}), BY_ARGS)]
+        )
+    assert rows(database_url, "SELECT count(*) FROM river_job") == [(1,)]
+
+
+def test_cancel_of_a_waiting_job_finalizes_it_at_once(client):
+    job = client.insert(RawArgs("k", {})).job
+
+    cancelled = client.cancel(job.id)
+
+    assert cancelled.state == "cancelled"
+    assert cancelled.finalized_at is not None
+    assert "cancel_attempted_at" in cancelled.metadata
+
+
+def test_retry_makes_a_finalized_job_available_and_gives_it_an_attempt(client, database_url):
+    job = client.insert(RawArgs("k", {}), InsertOpts(max_attempts=1)).job
+    with psycopg.connect(database_url) as conn:
+        conn.execute(
+            "UPDATE river_job SET state = 'discarded', attempt = 1, finalized_at = now(), "
+            'metadata = \'{"cancel_attempted_at": "2026-01-01T00:00:00Z"}\' WHERE id = %s',
+            (job.id,),
+        )
+
+    retried = client.retry(job.id)
+
+    assert (retried.state, retried.max_attempts, retried.finalized_at) == ("available", 2, None)
+    assert "cancel_attempted_at" not in retried.metadata
+
+
+def test_delete_removes_a_waiting_job_and_refuses_a_running_one(client, database_url):
+    waiting, running = (r.job for r in client.insert_many([RawArgs("k", {}), RawArgs("k", {})]))
+    with psycopg.connect(database_url) as conn:
+        conn.execute("UPDATE river_job SET state = 'running' WHERE id = %s", (running.id,))
+
+    deleted = client.delete(waiting.id)
+    with pytest.raises(JobRunningError, match=f"cannot delete job {running.id}: it is running"):
+        client.delete(running.id)
+
+    assert deleted.id == waiting.id
+    assert rows(database_url, "SELECT id FROM river_job") == [(running.id,)]
+
+
+def test_operations_on_a_missing_job_name_the_id(client):
+    for operation in (client.get, client.cancel, client.retry, client.delete, client.get_progress):
+        with pytest.raises(JobNotFoundError, match="job 4242 does not exist"):
+            operation(4242)
+
+
+def test_args_without_a_kind_are_refused_naming_their_position(client):
+    with pytest.raises(InsertError, match=r"job 1 \(kind ''\) cannot be inserted"):
+        client.insert_many([RawArgs("k", {}), RawArgs("", {})])
+
+
+def test_list_filters_by_metadata_queue_kind_priority_and_state(client):
+    client.insert_many(
+        [
+            InsertParams(RawArgs("a", {}), InsertOpts(metadata={"tenant": "x"}, priority=2)),
+            InsertParams(RawArgs("b", {}), InsertOpts(queue="low")),
+        ]
+    )
+
+    def kinds(**where):
+        return [j.kind for j in client.list(JobFilter(**where)).jobs]
+
+    assert kinds(metadata={"tenant": "x"}) == ["a"]
+    assert kinds(queues=["low"]) == ["b"]
+    assert kinds(kinds=["a", "b"], priorities=[2]) == ["a"]
+    assert kinds(states=[JobState.COMPLETED]) == []
+
+
+def test_the_async_client_inserts_in_the_caller_s_transaction(database_url):
+    async def scenario():
+        async with await AsyncClient.connect(database_url) as client:
+            async with await psycopg.AsyncConnection.connect(database_url) as conn:
+                await client.insert_many_fast([RawArgs("k", {})], conn=conn)
+                await client.insert(RawArgs("k", {}), conn=conn)
+                await conn.rollback()
+            return await client.list()
+
+    assert asyncio.run(scenario()).jobs == []
