@@ -19,6 +19,10 @@ from typing import ClassVar
 from riverhost import InsertOpts, JobArgs, JobCancel, JobKind, JobSnooze, hookimpl
 
 TIMEOUT = timedelta(milliseconds=300)
+MAX_ATTEMPTS = 3
+
+RUNS: list[tuple[int, int, int]] = []
+"""Every run of a step, as (job id, attempt, snoozes): the accounting test's witness."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,9 @@ class OtherQueueArgs(StepArgs):
 
 
 def _step(job) -> str:
-    index = job.attempt - 1 + int(job.metadata.get("snoozes", 0))
+    snoozes = int(job.metadata.get("snoozes", 0))
+    RUNS.append((job.id, job.attempt, snoozes))
+    index = job.attempt - 1 + snoozes
     return job.args.steps[min(index, len(job.args.steps) - 1)]
 
 
@@ -100,7 +106,7 @@ def work_sync(job, ctx):
 
 @hookimpl
 def riverhost_job_kinds():
-    common = {"timeout": TIMEOUT, "retry": QuickRetry(), "max_attempts": 3}
+    common = {"timeout": TIMEOUT, "retry": QuickRetry(), "max_attempts": MAX_ATTEMPTS}
     return [
         JobKind(kind=StepArgs.kind, args=StepArgs, worker=work_async, **common),
         JobKind(kind=SyncStepArgs.kind, args=SyncStepArgs, worker=work_sync, **common),

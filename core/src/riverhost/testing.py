@@ -204,18 +204,30 @@ async def wait_for_jobs(
     """
     from riverhost.client import JobFilter
 
-    wanted = {str(state) for state in states}
+    wanted = [str(state) for state in states]
     deadline = time.monotonic() + timeout
+    waiting = (
+        "SELECT count(*) FILTER (WHERE state::text <> ALL(%(wanted)s)), count(*) "
+        "FROM river_job WHERE id = ANY(%(ids)s)"
+    )
     while True:
-        jobs: dict[int, Job[dict[str, Any]]] = {}
-        for start in range(0, len(ids), 10_000):
-            chunk = list(ids[start : start + 10_000])
-            page = await client.list(JobFilter(ids=chunk, limit=len(chunk)))
-            jobs.update((job.id, job) for job in page.jobs)
-        if all(job_id in jobs and jobs[job_id].state in wanted for job_id in ids):
-            return [jobs[job_id] for job_id in ids]
+        async with client.pool.connection() as conn:
+            cursor = await conn.execute(waiting, {"wanted": wanted, "ids": list(ids)})
+            elsewhere, found = await cursor.fetchone() or (0, 0)
+        if elsewhere == 0 and found == len(set(ids)):
+            break
         if time.monotonic() > deadline:
-            waiting = {j: (jobs[j].state if j in jobs else "missing") for j in ids}
-            waiting = {j: s for j, s in waiting.items() if s not in wanted}
-            raise AssertionError(f"jobs not in {sorted(wanted)} after {timeout}s: {waiting!r:.500}")
+            page = await client.list(JobFilter(ids=list(ids), limit=len(ids)))
+            late = {job.id: str(job.state) for job in page.jobs if job.state not in wanted}
+            missing = sorted(set(ids) - {job.id for job in page.jobs})
+            raise AssertionError(
+                f"after {timeout}s, jobs not in {sorted(wanted)}: {late!r:.500}; "
+                f"missing: {missing!r:.200}"
+            )
         await asyncio.sleep(0.02)
+    jobs: dict[int, Job[dict[str, Any]]] = {}
+    for start in range(0, len(ids), 10_000):
+        chunk = list(ids[start : start + 10_000])
+        page = await client.list(JobFilter(ids=chunk, limit=len(chunk)))
+        jobs.update((job.id, job) for job in page.jobs)
+    return [jobs[job_id] for job_id in ids]
