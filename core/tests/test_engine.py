@@ -265,3 +265,24 @@ def test_list_filters_and_pages_newest_first(database_url):
     assert [j.args["n"] for j in first.jobs] == [4, 3]
     assert [j.args["n"] for j in second.jobs] == [2, 1]
     assert [j.args["n"] for j in tagged.jobs] == [1, 3]
+
+
+def test_a_second_stop_does_not_wait_out_the_shutdown_timeout(database_url):
+    from riverhost.engine.host import Host
+
+    registry = make_registry(shutdown_timeout="1h")
+
+    async def scenario():
+        async with await AsyncClient.connect(database_url, registry=registry) as client:
+            host = Host(registry, database_url)
+            task = asyncio.create_task(host.run())
+            job = (await client.insert(StepArgs(steps=["wait"]))).job
+            await wait_for_jobs(client, [job.id], ["running"])
+            host.stop()
+            host.stop()
+            await asyncio.wait_for(task, timeout=30)
+            return await client.get(job.id)
+
+    job = asyncio.run(scenario())
+
+    assert (job.state, job.attempt) == ("available", 0)

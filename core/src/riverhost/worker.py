@@ -1,11 +1,12 @@
 """What a worker sees: its :class:`JobContext`, and the exceptions that end an attempt early.
 
-A worker is a plain ``def`` or an ``async def`` taking ``(job, ctx)``: ``job`` is the
-:class:`~riverhost.job.Job` with its args validated into the kind's model, ``ctx`` the
-:class:`JobContext` of this attempt. Returning ends the attempt as completed (a returned value
-other than ``None`` is recorded as output); raising :class:`JobCancel` cancels the job for
-good, :class:`JobSnooze` puts it back without using an attempt, and any other exception fails
-the attempt (retried by the kind's policy until its attempts are used up).
+A worker is a plain ``def`` or an ``async def`` taking ``(job, ctx)``, or ``(job)`` alone when
+it needs no context: ``job`` is the :class:`~riverhost.job.Job` with its args validated into
+the kind's model, ``ctx`` the :class:`JobContext` of this attempt. Returning ends the attempt
+as completed (a returned value other than ``None`` is recorded as output); raising
+:class:`JobCancel` cancels the job for good, :class:`JobSnooze` puts it back without using an
+attempt, and any other exception fails the attempt (retried by the kind's policy until its
+attempts are used up).
 """
 
 from __future__ import annotations

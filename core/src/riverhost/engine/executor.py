@@ -77,6 +77,7 @@ class Executor:
         self._is_async = {
             name: inspect.iscoroutinefunction(reg.spec.worker) for name, reg in kinds.items()
         }
+        self._takes_ctx = {name: _takes_ctx(reg.spec.worker) for name, reg in kinds.items()}
 
     def attempt(self, job: Job[dict[str, Any]]) -> Attempt:
         """A new attempt of ``job``, with its context bound to the job."""
@@ -102,11 +103,12 @@ class Executor:
             return self._failure(attempt, message, "", final=True)
         typed = job.with_args(args)
         loop = asyncio.get_running_loop()
+        call = (typed, attempt.ctx) if self._takes_ctx[job.kind] else (typed,)
         if self._is_async[job.kind]:
-            coroutine = cast("Coroutine[Any, Any, Any]", spec.worker(typed, attempt.ctx))
+            coroutine = cast("Coroutine[Any, Any, Any]", spec.worker(*call))
             attempt.task = loop.create_task(coroutine)
         else:
-            attempt.task = loop.run_in_executor(self._threads, spec.worker, typed, attempt.ctx)
+            attempt.task = loop.run_in_executor(self._threads, spec.worker, *call)
         timer = loop.call_later(spec.timeout.total_seconds(), attempt.stop, "timeout")
         try:
             await asyncio.wait({attempt.task, attempt._stopped}, return_when="FIRST_COMPLETED")
@@ -196,6 +198,16 @@ class Executor:
         if attempt.ctx.progress is not None:
             metadata[PROGRESS_KEY] = attempt.ctx.progress.model_dump()
         return metadata
+
+
+def _takes_ctx(worker: Any) -> bool:
+    """Whether ``worker`` takes ``(job, ctx)`` rather than ``(job)`` alone."""
+    try:
+        parameters = inspect.signature(worker).parameters.values()
+    except (TypeError, ValueError):  # a builtin or C callable: assume the full form
+        return True
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in parameters)
 
 
 def _jsonable(value: Any) -> Any:

@@ -17,5 +17,6 @@ class ScanArgs(BaseModel):
     path: str
 
 
-def scan(args: ScanArgs) -> dict[str, int]:
-    return {"files": len(os.listdir(args.path))}
+def scan(job) -> dict[str, int]:
+    """Count the entries of the folder the args name (the job's output)."""
+    return {"files": len(os.listdir(job.args.path))}
