@@ -50,7 +50,12 @@ def lint(session: nox.Session) -> None:
 def typecheck(session: nox.Session) -> None:
     """mypy --strict on core (and on every plugin's sources)."""
     session.install(
-        "mypy>=1.13", "types-PyYAML", "-e", CORE_TEST, *(f"-e./plugins/{name}" for name in PLUGINS)
+        "mypy>=1.13",
+        "types-PyYAML",
+        "types-croniter",
+        "-e",
+        CORE_TEST,
+        *(f"-e./plugins/{name}" for name in PLUGINS),
     )
     session.run("mypy", "--strict", "core/src", *(f"plugins/{name}/src" for name in PLUGINS))
 

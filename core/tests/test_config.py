@@ -330,7 +330,7 @@ def test_unknown_section_is_reported_not_dropped(tmp_path):
     assert value == {"count": 3}
     assert source == f"{path}:2"
     assert message.startswith("unknown key")
-    assert "database, jobs, plugins, logging" in message
+    assert "database, jobs, maintenance, metrics, plugins, logging" in message
 
 
 def test_unknown_key_in_the_environment_is_reported_with_the_variable():
@@ -572,6 +572,16 @@ def test_effective_yields_every_leaf_with_its_source(tmp_path):
         "jobs.poll_interval": ("2s", "env RIVER_POLL_INTERVAL"),
         "jobs.shutdown_timeout": ("30s", "default"),
         **{f"jobs.queues.{name}.max_workers": (n, "default") for name, n in SEED_QUEUES.items()},
+        "maintenance.heartbeat_interval": ("2s", "default"),
+        "maintenance.host_lapse": ("10s", "default"),
+        "maintenance.rescue_interval": ("5s", "default"),
+        "maintenance.rescue_margin": ("1m", "default"),
+        "maintenance.rescue_unknown_after": ("1h", "default"),
+        "maintenance.clean_interval": ("30s", "default"),
+        "maintenance.retention.completed": ("1d", "default"),
+        "maintenance.retention.cancelled": ("1d", "default"),
+        "maintenance.retention.discarded": ("7d", "default"),
+        "metrics.listen": (None, "default"),
         "plugins.enabled": (None, "default"),
         "plugins.disabled": ([], "default"),
         "logging.format": ("auto", "default"),

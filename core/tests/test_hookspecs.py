@@ -22,8 +22,10 @@ DISTRIBUTIONS = TESTS / "distributions"
 def test_there_are_hookspecs_to_check():
     assert SPECS == [
         "riverhost_add_hookspecs",
+        "riverhost_event",
         "riverhost_job_kinds",
         "riverhost_migrations",
+        "riverhost_periodic_jobs",
         "riverhost_queues",
         "riverhost_settings_model",
     ]

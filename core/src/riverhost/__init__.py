@@ -15,9 +15,11 @@ from riverhost.args import InsertOpts, JobArgs, RawArgs
 from riverhost.client import AsyncClient, Client, InsertParams, JobFilter
 from riverhost.db.migrate import Migration, migrations_from_package
 from riverhost.durations import Duration
+from riverhost.events import Event
 from riverhost.hookspecs import PROJECT
 from riverhost.job import AttemptError, InsertResult, Job, JobPage, JobProgress
 from riverhost.jobs import JobKind, JobState, QueueSpec, UniqueOpts
+from riverhost.periodic import PeriodicJob
 from riverhost.retry import ExponentialBackoff, LinearBackoff, RetryPolicy, RiverDefaultRetry
 from riverhost.worker import JobCancel, JobCancelledError, JobContext, JobSnooze
 
@@ -34,6 +36,7 @@ __all__ = [
     "AttemptError",
     "Client",
     "Duration",
+    "Event",
     "ExponentialBackoff",
     "InsertOpts",
     "InsertParams",
@@ -51,6 +54,7 @@ __all__ = [
     "JobState",
     "LinearBackoff",
     "Migration",
+    "PeriodicJob",
     "QueueSpec",
     "RawArgs",
     "RetryPolicy",

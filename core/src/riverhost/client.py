@@ -43,10 +43,15 @@ _AsyncConn = psycopg.AsyncConnection[Any]
 
 @dataclass(frozen=True)
 class InsertParams:
-    """One job of a batch: its args and, optionally, options that win over the defaults."""
+    """One job of a batch: its args and, optionally, options that win over the defaults.
+
+    ``unique`` is an explicit ``(unique_key, unique_states mask)`` that replaces the key the
+    options would compute (periodic jobs key each tick this way).
+    """
 
     args: Args
     opts: InsertOpts | None = None
+    unique: tuple[bytes, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,8 @@ def _rows(items: Sequence[InsertParams], defaults: _KindDefaults) -> list[_Row]:
             )
             key = unique_key(text)
             states = unique_states_bitmask(opts.unique.by_state)
+        if item.unique is not None:
+            key, states = item.unique
         rows.append(
             _Row(
                 encoded,

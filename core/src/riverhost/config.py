@@ -39,8 +39,11 @@ __all__ = [
     "DatabaseConfig",
     "JobsConfig",
     "LoggingConfig",
+    "MaintenanceConfig",
+    "MetricsConfig",
     "PluginsConfig",
     "QueueConfig",
+    "RetentionConfig",
     "RiverhostConfig",
     "load_config",
     "problems_from_validation",
@@ -172,11 +175,58 @@ class LoggingConfig(_Section):
     level: Literal["debug", "info", "warning", "error"] = "info"
 
 
+def _positive(value: timedelta | None) -> timedelta | None:
+    if value is not None and value <= timedelta(0):
+        raise ValueError(f"must be positive, got {format_duration(value)}")
+    return value
+
+
+_Positive = Annotated[Duration, AfterValidator(_positive)]
+#: A retention: how long finalized jobs are kept; ``null`` keeps them forever.
+_Retention = Annotated[Duration | None, AfterValidator(_positive)]
+
+
+class RetentionConfig(_Section):
+    """How long the cleaner keeps finalized jobs, per final state (River's defaults)."""
+
+    completed: _Retention = timedelta(hours=24)
+    cancelled: _Retention = timedelta(hours=24)
+    discarded: _Retention = timedelta(days=7)
+
+
+class MaintenanceConfig(_Section):
+    """The ``maintenance`` section: heartbeats, rescue and cleaning.
+
+    A host whose heartbeat is older than ``host_lapse`` is gone and its running jobs are
+    rescued; a job running longer than its kind's timeout plus ``rescue_margin`` is rescued on
+    any host; a job of a kind no live host serves only after ``rescue_unknown_after``.
+    """
+
+    heartbeat_interval: _Positive = timedelta(seconds=2)
+    host_lapse: _Positive = timedelta(seconds=10)
+    rescue_interval: _Positive = timedelta(seconds=5)
+    rescue_margin: _Positive = timedelta(minutes=1)
+    rescue_unknown_after: _Positive = timedelta(hours=1)
+    clean_interval: _Positive = timedelta(seconds=30)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
+
+
+class MetricsConfig(_Section):
+    """Prometheus metrics: ``listen`` is ``host:port`` to serve ``/metrics`` on (off if unset).
+
+    With ``run --processes N`` engine process ``i`` listens on ``port + i``.
+    """
+
+    listen: str | None = Field(default=None, pattern=r"^[^:]*:[0-9]{1,5}$")
+
+
 class RiverhostConfig(_Section):
     """The whole configuration. Build it with :func:`load_config`."""
 
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
     jobs: JobsConfig = Field(default_factory=JobsConfig)
+    maintenance: MaintenanceConfig = Field(default_factory=MaintenanceConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     plugins: PluginsConfig = Field(default_factory=PluginsConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
 

@@ -29,7 +29,9 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from riverhost.db.migrate import Migration
+    from riverhost.events import Event
     from riverhost.jobs import JobKind, QueueSpec
+    from riverhost.periodic import PeriodicJob
 
 PROJECT = "riverhost"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -109,3 +111,34 @@ def riverhost_migrations() -> Sequence[Migration]:
     .. versionadded:: 0.1
     """
     raise NotImplementedError
+
+
+@hookspec
+def riverhost_periodic_jobs(settings: BaseModel | None) -> Sequence[PeriodicJob]:
+    """Return jobs to insert on a schedule: every interval, or at each time of a cron line.
+
+    The leader inserts each one once per tick for the whole fleet. Each job's kind must be one
+    this host registers; ids must be unique across plugins.
+
+    :param settings: this plugin's validated config section.
+    :returns: one :class:`riverhost.PeriodicJob` per schedule.
+
+    .. versionadded:: 0.1
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def riverhost_event(event: Event) -> None:
+    """Called for every job and queue event of this host process (see :mod:`riverhost.events`).
+
+    Runs in a thread of its own, one event after another; an implementation that is slow only
+    makes later events wait (and be dropped past a thousand waiting), never the engine. An
+    exception is logged and delivery goes on.
+
+    :param event: what happened: ``event.kind`` is ``job_completed``, ``job_failed``,
+        ``job_cancelled``, ``job_snoozed``, ``job_discarded``, ``queue_paused`` or
+        ``queue_resumed``.
+
+    .. versionadded:: 0.1
+    """

@@ -33,10 +33,12 @@ from riverhost.errors import (
     UnknownQueueError,
 )
 from riverhost.jobs import JobKind, QueueSpec
+from riverhost.periodic import PeriodicJob
 from riverhost.plugins import LoadedPlugins, PluginInfo, load_plugins, register_objects
 
 __all__ = [
     "RegisteredKind",
+    "RegisteredPeriodic",
     "RegisteredQueue",
     "Registry",
     "RegistryDraft",
@@ -64,6 +66,14 @@ class RegisteredKind:
 
 
 @dataclass(frozen=True)
+class RegisteredPeriodic:
+    """A periodic job with the plugin that declared it."""
+
+    spec: PeriodicJob
+    plugin: PluginRef
+
+
+@dataclass(frozen=True)
 class RegisteredQueue:
     """A queue with its worker count and who asked for it (``config`` or plugin names)."""
 
@@ -82,6 +92,7 @@ class Registry:
     queues: Mapping[str, RegisteredQueue]
     settings: Mapping[str, BaseModel | None]
     migrations: Mapping[str, MigrationLine]
+    periodic: Mapping[str, RegisteredPeriodic] = field(default_factory=dict)
 
     @property
     def hook(self) -> pluggy.HookRelay:
@@ -104,6 +115,7 @@ class RegistryDraft:
     queues: dict[str, RegisteredQueue] = field(default_factory=dict)
     settings: dict[str, BaseModel | None] = field(default_factory=dict)
     migrations: dict[str, MigrationLine] = field(default_factory=dict)
+    periodic: dict[str, list[RegisteredPeriodic]] = field(default_factory=lambda: defaultdict(list))
 
     def kinds_of(self, plugin: str) -> list[str]:
         """The kinds ``plugin`` declared, clashing ones included."""
@@ -151,6 +163,7 @@ def draft_registry(loaded: LoadedPlugins, config: RiverhostConfig) -> RegistryDr
     for info in loaded.enabled():
         _collect_plugin(build, info)
     _check_kinds(build)
+    _check_periodic(build)
     return build
 
 
@@ -166,6 +179,7 @@ def build_registry(loaded: LoadedPlugins, config: RiverhostConfig) -> Registry:
         queues=MappingProxyType(dict(sorted(build.queues.items()))),
         settings=MappingProxyType(build.settings),
         migrations=MappingProxyType(build.migrations),
+        periodic=MappingProxyType({k: v[0] for k, v in sorted(build.periodic.items())}),
     )
     log.info(
         "registry.built",
@@ -210,6 +224,12 @@ def _collect_plugin(build: RegistryDraft, info: PluginInfo) -> None:
     for spec in {k.kind: k for k in kinds}.values():
         attempts = spec.max_attempts or build.config.jobs.max_attempts
         build.kinds[spec.kind].append(RegisteredKind(spec, ref, attempts))
+
+    periodic = _declared(
+        build, info, "riverhost_periodic_jobs", {"settings": settings}, PeriodicJob
+    )
+    for job in periodic:
+        build.periodic[job.id].append(RegisteredPeriodic(job, ref))
 
     migrations = _declared(build, info, "riverhost_migrations", {}, Migration)
     if migrations:
@@ -294,6 +314,25 @@ def _call(
         problem.__cause__ = exc
     build.problems.append(problem)
     return None
+
+
+def _check_periodic(build: RegistryDraft) -> None:
+    for job_id, owners in sorted(build.periodic.items()):
+        if len(owners) > 1:
+            listed = ", ".join(str(o.plugin) for o in owners)
+            reason = f"periodic job id {job_id!r} is declared more than once ({listed})"
+            build.problems.append(
+                InvalidDeclarationError(owners[-1].plugin, "riverhost_periodic_jobs", reason)
+            )
+        for owner in owners:
+            if owner.spec.kind not in build.kinds:
+                reason = (
+                    f"periodic job {job_id!r} inserts kind {owner.spec.kind!r}, which no enabled "
+                    "plugin registers"
+                )
+                build.problems.append(
+                    InvalidDeclarationError(owner.plugin, "riverhost_periodic_jobs", reason)
+                )
 
 
 def _check_kinds(build: RegistryDraft) -> None:

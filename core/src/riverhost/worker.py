@@ -52,18 +52,28 @@ class JobContext:
     engine picks up, and :attr:`cancelled` is a :class:`threading.Event`.
     """
 
-    __slots__ = ("_on_progress", "_output", "_progress", "_stop_reason", "cancelled", "log")
+    __slots__ = (
+        "_is_leader",
+        "_on_progress",
+        "_output",
+        "_progress",
+        "_stop_reason",
+        "cancelled",
+        "log",
+    )
 
     def __init__(
         self,
         log: structlog.typing.FilteringBoundLogger,
         on_progress: Callable[[JobProgress], None],
+        is_leader: Callable[[], bool] = lambda: False,
     ) -> None:
         self.log = log
         """A structlog logger bound with ``job_id``, ``kind``, ``queue`` and ``attempt``."""
         self.cancelled = threading.Event()
         """Set when the attempt must stop (timeout, remote cancel, host shutdown)."""
         self._on_progress = on_progress
+        self._is_leader = is_leader
         self._output: Any = None
         self._progress: JobProgress | None = None
         self._stop_reason: str | None = None
@@ -90,6 +100,11 @@ class JobContext:
     def progress(self) -> JobProgress | None:
         """The last progress reported in this attempt, or ``None``."""
         return self._progress
+
+    @property
+    def is_leader(self) -> bool:
+        """Whether this host process leads the fleet now (for leader-only maintenance work)."""
+        return self._is_leader()
 
     @property
     def stop_reason(self) -> str | None:

@@ -14,15 +14,29 @@ from typing import LiteralString
 
 __all__ = [
     "CANCEL",
+    "CLEAN",
     "COMPLETE_MANY",
+    "COPY",
     "DELETE",
     "FETCH",
     "GET",
+    "HOSTS_FORGET",
+    "HOST_HEARTBEAT",
+    "HOST_STOPPED",
     "INSERT_MANY",
     "JOB_COLUMNS",
+    "LEADER_ELECT",
+    "LEADER_EXPIRE",
+    "LEADER_RENEW",
+    "LEADER_RESIGN",
+    "LIVE_KINDS",
     "NOTIFY",
     "PROGRESS_MANY",
+    "QUEUE_LIST",
+    "QUEUE_PAUSE",
     "QUEUE_UPSERT",
+    "RESCUE_CANDIDATES",
+    "RESCUE_MANY",
     "RETRY",
     "SCHEDULE",
 ]
@@ -148,9 +162,9 @@ COMPLETE_MANY: LiteralString = """
 WITH u AS (
     SELECT *
     FROM unnest(
-        %(ids)s::bigint[], %(outcomes)s::text[], %(delays)s::interval[], %(errors)s::jsonb[],
-        %(metadata)s::jsonb[]
-    ) AS u(id, outcome, delay, error, metadata)
+        %(ids)s::bigint[], %(attempted_at)s::timestamptz[], %(outcomes)s::text[],
+        %(delays)s::interval[], %(errors)s::jsonb[], %(metadata)s::jsonb[]
+    ) AS u(id, attempted_at, outcome, delay, error, metadata)
 )
 UPDATE river_job AS j
 SET state = (CASE
@@ -180,12 +194,13 @@ SET state = (CASE
         ELSE '{}'::jsonb
     END
 FROM u
-WHERE j.id = u.id AND j.state = 'running'
+WHERE j.id = u.id AND j.state = 'running' AND j.attempted_at IS NOT DISTINCT FROM u.attempted_at
 RETURNING j.id, j.state
 """
 """Write many attempts' outcomes in one statement (River's ``JobSetStateIfRunningMany``).
 
-Touches only rows still ``running`` (a rescued or deleted job is left alone). Outcomes:
+Touches only rows still ``running`` the same attempt (a rescued, restarted or deleted job is
+left alone). Outcomes:
 ``completed``, ``cancelled`` and ``discarded`` finalize; ``retryable`` waits ``delay`` (as
 ``available`` when due within 5 s, River's scheduler horizon); ``snoozed`` waits without using
 an attempt and counts ``metadata.snoozes``; ``interrupted`` (stopped by a host shutdown) is
@@ -327,3 +342,177 @@ UNION ALL
 SELECT {JOB_COLUMNS}, false FROM river_job WHERE id = %(id)s AND state = 'running'
 """
 """River's ``JobDelete``: delete a job unless it is running (the flag says which happened)."""
+
+# ----------------------------------------------------------------------------- leadership
+
+LEADER_EXPIRE: LiteralString = (
+    "DELETE FROM river_leader WHERE name = 'default' AND expires_at < now()"
+)
+"""First half of River's election (``LeaderDeleteExpired``): clear a lapsed lease."""
+
+LEADER_ELECT: LiteralString = """
+INSERT INTO river_leader (leader_id, elected_at, expires_at)
+VALUES (%(id)s, now(), now() + %(ttl)s::interval)
+ON CONFLICT (name) DO NOTHING
+RETURNING elected_at
+"""
+"""Second half (``LeaderAttemptElect``): take the one row if nobody holds it; returns the term
+(``elected_at``) when this host won. Run after :data:`LEADER_EXPIRE` in one transaction."""
+
+LEADER_RENEW: LiteralString = """
+UPDATE river_leader
+SET expires_at = now() + %(ttl)s::interval
+WHERE name = 'default' AND leader_id = %(id)s AND elected_at = %(term)s AND expires_at >= now()
+RETURNING expires_at
+"""
+"""Extend this host's lease, only for the term it won and only before it lapsed."""
+
+LEADER_RESIGN: LiteralString = """
+WITH resigned AS (
+    DELETE FROM river_leader WHERE name = 'default' AND leader_id = %(id)s RETURNING leader_id
+)
+SELECT pg_notify(
+    current_schema() || '.river_leadership',
+    json_build_object('leader_id', leader_id, 'action', 'resigned')::text)
+FROM resigned
+"""
+"""Give the lease up and tell the fleet on ``river_leadership`` so another host bids at once."""
+
+# ----------------------------------------------------------------------------- hosts
+
+HOST_HEARTBEAT: LiteralString = """
+INSERT INTO riverhost_host (id, hostname, pid, version, queues, kinds)
+VALUES (%(id)s, %(hostname)s, %(pid)s, %(version)s, %(queues)s, %(kinds)s)
+ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), stopped_at = NULL
+"""
+"""Record this host as alive (insert on the first beat, refresh ``heartbeat_at`` after)."""
+
+HOST_STOPPED: LiteralString = (
+    "UPDATE riverhost_host SET stopped_at = now(), heartbeat_at = now() WHERE id = %s"
+)
+"""Mark this host stopped on a clean exit, so nobody waits for its heartbeat to lapse."""
+
+HOSTS_FORGET: LiteralString = """
+DELETE FROM riverhost_host
+WHERE heartbeat_at < now() - %(keep)s::interval
+"""
+"""Forget hosts silent for ``keep`` (the rescuer keeps them long enough to rescue their jobs)."""
+
+LIVE_KINDS: LiteralString = """
+SELECT kind, max((spec ->> 'timeout_s')::float8)
+FROM riverhost_host, jsonb_each(kinds) AS k(kind, spec)
+WHERE stopped_at IS NULL AND heartbeat_at >= now() - %(lapse)s::interval
+GROUP BY kind
+"""
+"""Each kind some live host serves, with the longest timeout any of them declares."""
+
+# ----------------------------------------------------------------------------- rescuer
+
+RESCUE_CANDIDATES: LiteralString = """
+SELECT j.id, j.kind, j.attempt, j.max_attempts, j.attempted_at, j.errors,
+       j.metadata ? 'cancel_attempted_at' AS cancel_asked,
+       h.id AS host, h.stopped_at IS NOT NULL OR h.heartbeat_at < now() - %(lapse)s::interval
+           AS host_gone,
+       extract(epoch FROM now() - j.attempted_at) AS running_s
+FROM river_job AS j
+LEFT JOIN riverhost_host AS h ON h.id = j.attempted_by[array_length(j.attempted_by, 1)]
+WHERE j.state = 'running'
+  AND (
+      (h.id IS NOT NULL AND (h.stopped_at IS NOT NULL
+                             OR h.heartbeat_at < now() - %(lapse)s::interval))
+      OR j.attempted_at < now() - %(shortest)s::interval
+  )
+ORDER BY j.id
+LIMIT %(limit)s
+"""
+"""Running jobs that may need rescue: their host stopped heartbeating, or they have run longer
+than the shortest horizon any kind has (the rescuer then checks each against its own kind).
+
+A job whose last ``attempted_by`` is no riverhost host (a Go River client) is judged by its
+running time only. Walks the fetch index's ``state`` prefix.
+"""
+
+RESCUE_MANY: LiteralString = """
+WITH u AS (
+    SELECT * FROM unnest(
+        %(ids)s::bigint[], %(attempted_at)s::timestamptz[], %(outcomes)s::text[],
+        %(delays)s::interval[], %(errors)s::jsonb[]
+    ) AS u(id, attempted_at, outcome, delay, error)
+)
+UPDATE river_job AS j
+SET state = (CASE
+        WHEN j.metadata ? 'cancel_attempted_at' THEN 'cancelled'
+        WHEN u.outcome = 'discarded' THEN 'discarded'
+        WHEN u.delay <= interval '5 seconds' THEN 'available'
+        ELSE 'retryable'
+    END)::river_job_state,
+    finalized_at = CASE
+        WHEN j.metadata ? 'cancel_attempted_at' OR u.outcome = 'discarded' THEN now()
+    END,
+    scheduled_at = CASE
+        WHEN j.metadata ? 'cancel_attempted_at' OR u.outcome = 'discarded' THEN j.scheduled_at
+        ELSE now() + u.delay
+    END,
+    errors = array_append(j.errors, u.error),
+    metadata = j.metadata || jsonb_build_object(
+        'river:rescue_count', coalesce((j.metadata ->> 'river:rescue_count')::int, 0) + 1)
+FROM u
+WHERE j.id = u.id AND j.state = 'running' AND j.attempted_at = u.attempted_at
+RETURNING j.id, j.state
+"""
+"""Rescue jobs, re-checking that each is still running the very attempt that was judged
+(River issue #1302): a job that finished or started again meanwhile is left alone."""
+
+# ----------------------------------------------------------------------------- cleaner
+
+CLEAN: LiteralString = """
+DELETE FROM river_job
+WHERE id IN (
+    SELECT id FROM river_job
+    WHERE state = %(state)s::river_job_state AND finalized_at < now() - %(keep)s::interval
+    ORDER BY finalized_at
+    LIMIT %(limit)s
+)
+"""
+"""Delete up to ``limit`` jobs finalized in ``state`` longer than ``keep`` ago.
+
+Uses ``river_job_state_and_finalized_at_index`` (state, finalized_at); small batches keep each
+transaction short so the hot path never waits on it.
+"""
+
+# ----------------------------------------------------------------------------- queues
+
+QUEUE_PAUSE: LiteralString = """
+WITH changed AS (
+    UPDATE river_queue
+    SET paused_at = CASE WHEN %(pause)s THEN coalesce(paused_at, now()) END, updated_at = now()
+    WHERE name = %(queue)s OR %(queue)s = '*'
+    RETURNING name
+)
+SELECT name, pg_notify(
+    current_schema() || '.river_control',
+    json_build_object('action', CASE WHEN %(pause)s THEN 'pause' ELSE 'resume' END,
+                      'queue', %(queue)s)::text)
+FROM changed
+"""
+"""Pause or resume one queue (or ``*``, all) for the whole fleet, River's way: ``paused_at`` in
+``river_queue`` and a ``river_control`` notification."""
+
+QUEUE_LIST: LiteralString = """
+WITH counts AS (
+    SELECT queue, state::text AS state, count(*) AS n
+    FROM river_job
+    WHERE state IN ('available', 'running', 'retryable', 'scheduled', 'pending')
+    GROUP BY queue, state
+)
+SELECT coalesce(q.name, c.queue) AS name, q.paused_at, q.updated_at,
+       coalesce(jsonb_object_agg(c.state, c.n) FILTER (WHERE c.state IS NOT NULL), '{}')
+FROM river_queue AS q FULL JOIN counts AS c ON c.queue = q.name
+GROUP BY 1, 2, 3
+ORDER BY 1
+"""
+"""Every queue with its pause state and its count of unfinished jobs per state.
+
+Counts only states that are not final (finalized jobs pile up until cleaned and counting them
+is what made River's listing slow, issue #746); uses the fetch index's (state, queue) prefix.
+"""

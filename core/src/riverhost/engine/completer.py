@@ -16,7 +16,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -24,6 +24,7 @@ import structlog
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
+from riverhost import metrics
 from riverhost.db import queries
 from riverhost.job import JobProgress
 
@@ -37,10 +38,19 @@ OUTCOMES = frozenset({"completed", "cancelled", "discarded", "retryable", "snooz
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """How one attempt ended, as the completer writes it."""
+    """How one attempt ended, as the completer writes it.
+
+    ``attempted_at`` identifies the attempt: the write applies only while the row is still
+    running that very attempt, so a job rescued (and perhaps started again elsewhere) while a
+    stuck worker ran on here is never overwritten by that worker's late outcome.
+    """
 
     job_id: int
+    attempted_at: datetime | None
+    kind: str
+    queue: str
     outcome: str
+    duration: float = 0.0
     delay: timedelta | None = None
     error: dict[str, Any] | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -56,7 +66,7 @@ class Completer:
         interval: float = 0.05,
         batch_size: int = 2_000,
         progress_interval: float = 1.0,
-        on_written: Callable[[list[tuple[int, str]]], None] | None = None,
+        on_written: Callable[[list[Outcome], dict[int, str]], None] | None = None,
     ) -> None:
         self._pool = pool
         self._interval = interval
@@ -139,25 +149,28 @@ class Completer:
                     del self._progress[job_id]
         if self._failures:
             log.info("completer.write_recovered", backlog=len(self._outcomes))
-        if self._on_written is not None and written:
-            self._on_written(written)
+        if self._on_written is not None and batch:
+            self._on_written(batch, written)
         return True
 
     async def _write(
         self, batch: list[Outcome], progress: dict[int, JobProgress]
-    ) -> list[tuple[int, str]]:
-        written: list[tuple[int, str]] = []
+    ) -> dict[int, str]:
+        """Write; return the state each job written now has (jobs no longer running: absent)."""
+        written: dict[int, str] = {}
+        started = time.perf_counter()
         async with self._pool.connection() as conn:
             if batch:
                 params = {
                     "ids": [o.job_id for o in batch],
+                    "attempted_at": [o.attempted_at for o in batch],
                     "outcomes": [o.outcome for o in batch],
                     "delays": [o.delay for o in batch],
                     "errors": [None if o.error is None else Jsonb(o.error) for o in batch],
                     "metadata": [Jsonb(o.metadata) for o in batch],
                 }
                 cursor = await conn.execute(queries.COMPLETE_MANY, params)
-                written = [(row[0], row[1]) for row in await cursor.fetchall()]
+                written = {row[0]: row[1] for row in await cursor.fetchall()}
             if progress:
                 await conn.execute(
                     queries.PROGRESS_MANY,
@@ -166,4 +179,5 @@ class Completer:
                         "progress": [Jsonb(p.model_dump()) for p in progress.values()],
                     },
                 )
+        metrics.COMPLETER_WRITE_SECONDS.observe(time.perf_counter() - started)
         return written

@@ -16,7 +16,7 @@ import asyncio
 import inspect
 import time
 import traceback
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -70,8 +70,11 @@ class Executor:
         kinds: dict[str, RegisteredKind],
         completer: Completer,
         threads: ThreadPoolExecutor,
+        *,
+        is_leader: Callable[[], bool] = lambda: False,
     ) -> None:
         self._kinds = kinds
+        self._is_leader = is_leader
         self._completer = completer
         self._threads = threads
         self._is_async = {
@@ -83,7 +86,8 @@ class Executor:
         """A new attempt of ``job``, with its context bound to the job."""
         bound = log.bind(job_id=job.id, kind=job.kind, queue=job.queue, attempt=job.attempt)
         report = self._completer.report_progress
-        return Attempt(job, JobContext(bound, lambda progress: report(job.id, progress)))
+        ctx = JobContext(bound, lambda progress: report(job.id, progress), self._is_leader)
+        return Attempt(job, ctx)
 
     async def run(self, attempt: Attempt) -> Outcome:
         """Run the attempt to its end and hand its outcome to the completer."""
@@ -136,13 +140,11 @@ class Executor:
             return self._stopped(attempt, registered, reason or "shutdown", "")
         exc = task.exception()
         if exc is None:
-            return Outcome(attempt.job.id, "completed", metadata=self._metadata(attempt, task))
+            return self._end(attempt, "completed", task=task)
         if isinstance(exc, JobCancel):
             return self._failure(attempt, exc.reason, _trace(exc), outcome="cancelled")
         if isinstance(exc, JobSnooze):
-            return Outcome(
-                attempt.job.id, "snoozed", delay=exc.delay, metadata=self._metadata(attempt)
-            )
+            return self._end(attempt, "snoozed", delay=exc.delay)
         if reason is not None:
             return self._stopped(attempt, registered, reason, _trace(exc))
         return self._failure(attempt, f"{type(exc).__name__}: {exc}", _trace(exc))
@@ -151,7 +153,7 @@ class Executor:
         self, attempt: Attempt, registered: RegisteredKind, reason: str, trace: str
     ) -> Outcome:
         if reason == "shutdown":
-            return Outcome(attempt.job.id, "interrupted", metadata=self._metadata(attempt))
+            return self._end(attempt, "interrupted")
         if reason == "cancelled":
             return self._failure(attempt, "job cancelled remotely", trace, outcome="cancelled")
         timeout = format_duration(registered.spec.timeout)
@@ -173,17 +175,36 @@ class Executor:
             "error": message,
             "trace": trace,
         }
-        metadata = self._metadata(attempt)
         if outcome is not None:
-            return Outcome(job.id, outcome, error=error, metadata=metadata)
+            return self._end(attempt, outcome, error=error)
         if final or job.attempt >= job.max_attempts:
             log.warning("job.discarded", job_id=job.id, kind=job.kind, error=message)
-            return Outcome(job.id, "discarded", error=error, metadata=metadata)
+            return self._end(attempt, "discarded", error=error)
         policy = self._kinds[job.kind].spec.retry or _DEFAULT_RETRY
         delay = policy.next_delay(attempt=job.attempt, error_count=len(job.errors))
         log.warning("job.failed", job_id=job.id, kind=job.kind, attempt=job.attempt, error=message)
+        return self._end(attempt, "retryable", delay=max(delay, timedelta(0)), error=error)
+
+    def _end(
+        self,
+        attempt: Attempt,
+        outcome: str,
+        *,
+        delay: timedelta | None = None,
+        error: dict[str, Any] | None = None,
+        task: asyncio.Future[Any] | None = None,
+    ) -> Outcome:
+        job = attempt.job
         return Outcome(
-            job.id, "retryable", delay=max(delay, timedelta(0)), error=error, metadata=metadata
+            job_id=job.id,
+            attempted_at=job.attempted_at,
+            kind=job.kind,
+            queue=job.queue,
+            outcome=outcome,
+            duration=time.monotonic() - attempt.started,
+            delay=delay,
+            error=error,
+            metadata=self._metadata(attempt, task),
         )
 
     @staticmethod

@@ -1,11 +1,14 @@
-"""The host: one engine process wiring producers, executor, completer, notifier and scheduler.
+"""The host: one engine process wiring producers, executor, completer, notifier and maintenance.
 
 :meth:`Host.run` starts a producer per queue of the registry, the completer, the LISTEN
-notifier (unless ``poll_only``) and the scheduler, and runs until :meth:`Host.stop` is called
-(the CLI calls it on SIGTERM / SIGINT). The first stop is soft: nothing new is fetched and
-running jobs get up to ``jobs.shutdown_timeout`` to finish; then the rest are told to stop and
-go back to ``available`` with their attempt given back; the completer writes every outcome
-before :meth:`run` returns. A second stop skips the waiting. No job is left ``running``.
+notifier (unless ``poll_only``), the heartbeat and the leader election; while this process
+leads it also runs the scheduler, rescuer, cleaner, periodic enqueuer and the queue-depth
+sampler. It runs until :meth:`Host.stop` is called (the CLI calls it on SIGTERM / SIGINT). The
+first stop is soft: nothing new is fetched and running jobs get up to
+``jobs.shutdown_timeout`` to finish; then the rest are told to stop and go back to
+``available`` with their attempt given back. Leadership is resigned, the host marked stopped,
+and every outcome written before :meth:`run` returns. A second stop skips the waiting. No job
+is left ``running``.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import asyncio
 import contextlib
 import os
 import socket
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -23,11 +26,19 @@ import psycopg
 import structlog
 from psycopg_pool import AsyncConnectionPool
 
+from riverhost import metrics
 from riverhost.client import AsyncClient
-from riverhost.engine.completer import Completer
+from riverhost.engine.completer import Completer, Outcome
 from riverhost.engine.executor import STOP_GRACE, Executor
 from riverhost.engine.notifier import Notifier
 from riverhost.engine.producer import Producer
+from riverhost.events import Event, EventBus
+from riverhost.maintenance.cleaner import Cleaner
+from riverhost.maintenance.heartbeat import Heartbeat
+from riverhost.maintenance.leader import Elector
+from riverhost.maintenance.periodic import PeriodicEnqueuer
+from riverhost.maintenance.rescuer import Rescuer
+from riverhost.maintenance.sampler import QueueSampler
 from riverhost.maintenance.scheduler import Scheduler
 from riverhost.registry import Registry
 
@@ -35,9 +46,17 @@ __all__ = ["Host", "new_client_id"]
 
 log = structlog.get_logger("riverhost.host")
 
-_CANCEL_CHECK: str = (
+_CANCEL_CHECK = (
     "SELECT id FROM river_job WHERE id = ANY(%s::bigint[]) AND metadata ? 'cancel_attempted_at'"
 )
+_PAUSED_QUEUES = "SELECT name FROM river_queue WHERE paused_at IS NOT NULL"
+#: What a written outcome means to subscribers, by (outcome, state now).
+_EVENT_OF_OUTCOME = {
+    "completed": "job_completed",
+    "discarded": "job_discarded",
+    "snoozed": "job_snoozed",
+    "retryable": "job_failed",
+}
 
 
 def new_client_id() -> str:
@@ -56,6 +75,7 @@ class Host:
         *,
         poll_only: bool = False,
         client_id: str | None = None,
+        metrics_offset: int = 0,
     ) -> None:
         self.registry = registry
         self.url = url
@@ -63,11 +83,23 @@ class Host:
         self.client_id = client_id or new_client_id()
         self.ready = asyncio.Event()
         """Set once every producer runs and (unless poll-only) LISTEN is in place."""
+        self.events = EventBus(hook=self._event_hook())
+        """Job and queue events of this process: ``host.events.subscribe(...)``."""
+        self.metrics_port: int | None = None
+        self._metrics_offset = metrics_offset
         self._stop_requests = 0
         self._stop = asyncio.Event()
         self._hard_stop = asyncio.Event()
         self.producers: dict[str, Producer] = {}
         self.client: AsyncClient | None = None
+        self._elector: Elector | None = None
+        self._leader_tasks: list[asyncio.Task[None]] = []
+        self._leader_services: list[Callable[[], Coroutine[Any, Any, None]]] = []
+
+    @property
+    def is_leader(self) -> bool:
+        """Whether this process leads the fleet now."""
+        return self._elector is not None and self._elector.is_leader
 
     def stop(self) -> None:
         """Ask for a soft stop; a second call makes it a hard one."""
@@ -78,21 +110,31 @@ class Host:
 
     async def run(self) -> None:
         """Work jobs until :meth:`stop`; return once every outcome is written."""
-        jobs = self.registry.config.jobs
+        from riverhost import __version__
+
+        config = self.registry.config
+        jobs, maintenance = config.jobs, config.maintenance
         queues = self.registry.queues
         slots = sum(q.max_workers for q in queues.values())
         pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
             self.url,
             min_size=2,
-            max_size=len(queues) + 4,
+            max_size=len(queues) + 6,
             open=False,
             kwargs={"autocommit": True},
             reconnect_timeout=0,
         )
         await pool.open(wait=True)
+        if config.metrics.listen:
+            _server, self.metrics_port = metrics.serve(
+                config.metrics.listen, offset=self._metrics_offset
+            )
+            log.info("metrics.serving", port=self.metrics_port)
         threads = ThreadPoolExecutor(max_workers=slots + 16, thread_name_prefix="riverhost-job")
-        completer = Completer(pool)
-        executor = Executor(dict(self.registry.kinds), completer, threads)
+        completer = Completer(pool, on_written=self._written)
+        executor = Executor(
+            dict(self.registry.kinds), completer, threads, is_leader=lambda: self.is_leader
+        )
         kinds = sorted(self.registry.kinds)
         self.client = AsyncClient(pool, registry=self.registry)
         self.producers = {
@@ -108,15 +150,35 @@ class Host:
             )
             for name, queue in queues.items()
         }
-        background: list[asyncio.Task[None]] = [
-            _task(Scheduler(pool).run(), "scheduler"),
+        heartbeat = Heartbeat(
+            pool,
+            self.client_id,
+            self.registry,
+            version=__version__,
+            interval=maintenance.heartbeat_interval,
+        )
+        await _quietly(heartbeat.beat(), "heartbeat")
+        self._elector = Elector(pool, self.client_id, self._on_leadership)
+        periodic = [p.spec for p in self.registry.periodic.values()]
+        self._leader_services = [
+            Scheduler(pool).run,
+            Rescuer(pool, self.registry, maintenance).run,
+            Cleaner(pool, maintenance).run,
+            PeriodicEnqueuer(self.client, periodic).run,
+            QueueSampler(pool).run,
         ]
+        background = [_task(heartbeat.run(), "heartbeat"), _task(self._elector.run(), "elector")]
         if self.poll_only:
-            background.append(_task(self._watch_cancels(pool), "cancel_watch"))
+            background.append(_task(self._poll_control(pool), "control_poll"))
         else:
             notifier = Notifier(
                 self.url,
-                {"river_insert": self._on_insert, "river_control": self._on_control},
+                {
+                    "river_insert": self._on_insert,
+                    "river_control": self._on_control,
+                    "river_leadership": self._on_leadership_note,
+                    "riverhost_control": self._on_host_control,
+                },
                 on_reconnect=self._wake_all,
             )
             background.append(_task(notifier.run(), "notifier"))
@@ -138,8 +200,12 @@ class Host:
             for task in background:
                 task.cancel()
             await asyncio.gather(*background, return_exceptions=True)
+            await self._elector.resign()  # after the elector stopped, so it cannot bid again
+            await asyncio.gather(*self._leader_tasks, return_exceptions=True)
+            await heartbeat.stopped()
             threads.shutdown(wait=False, cancel_futures=True)
             await pool.close()
+            log.info("host.stopped", client_id=self.client_id)
 
     async def _shutdown(
         self,
@@ -163,7 +229,24 @@ class Host:
                 producer.stop_running("shutdown")
             await asyncio.gather(*(p.wait_idle(STOP_GRACE + 1) for p in producers))
         await completer.stop(completer_task)
-        log.info("host.stopped", client_id=self.client_id)
+
+    # ------------------------------------------------------------------------- leadership
+
+    def _on_leadership(self, leading: bool) -> None:
+        for task in self._leader_tasks:
+            task.cancel()
+        self._leader_tasks = []
+        if leading:
+            self._leader_tasks = [
+                _task(service(), f"leader:{getattr(service, '__qualname__', 'service')}")
+                for service in self._leader_services
+            ]
+
+    def _on_leadership_note(self, message: dict[str, Any]) -> None:
+        if message.get("action") == "resigned" and self._elector is not None:
+            self._elector.wake()
+
+    # ------------------------------------------------------------------------- notifications
 
     def _on_insert(self, message: dict[str, Any]) -> None:
         producer = self.producers.get(str(message.get("queue")))
@@ -171,8 +254,36 @@ class Host:
             producer.wake()
 
     def _on_control(self, message: dict[str, Any]) -> None:
-        if message.get("action") == "cancel":
+        action = message.get("action")
+        if action == "cancel":
             self._cancel(message.get("job_id"))
+        elif action in ("pause", "resume"):
+            self._pause(str(message.get("queue")), action == "pause", fleet=True)
+
+    def _on_host_control(self, message: dict[str, Any]) -> None:
+        """riverhost's own channel: a pause or resume for one host (by client id)."""
+        if message.get("host") == self.client_id and message.get("action") in ("pause", "resume"):
+            self._pause(str(message.get("queue")), message["action"] == "pause", fleet=False)
+
+    def _pause(self, queue: str, pause: bool, *, fleet: bool) -> None:
+        targets = self.producers.values() if queue == "*" else [self.producers.get(queue)]
+        for producer in targets:
+            if producer is None:
+                continue
+            was = producer.paused
+            if fleet:
+                producer.paused_fleet = pause
+            else:
+                producer.paused_here = pause
+            if producer.paused != was:
+                kind = "queue_paused" if producer.paused else "queue_resumed"
+                log.info(
+                    f"queue.{'paused' if producer.paused else 'resumed'}",
+                    queue=producer.queue,
+                    fleet=fleet,
+                )
+                self.events.publish(Event(kind, producer.queue))
+                producer.wake()
 
     def _cancel(self, job_id: object) -> None:
         for producer in self.producers.values():
@@ -185,22 +296,70 @@ class Host:
         for producer in self.producers.values():
             producer.wake()
 
-    async def _watch_cancels(self, pool: AsyncConnectionPool[Any]) -> None:
-        """Poll-only mode: find running jobs someone asked to cancel (no notification comes)."""
-        interval = self.registry.config.jobs.poll_interval.total_seconds()
+    async def _poll_control(self, pool: AsyncConnectionPool[Any]) -> None:
+        """Poll-only mode: what notifications would say, read from the tables instead."""
+        interval = min(self.registry.config.jobs.poll_interval.total_seconds(), 2.0)
         while True:
             await asyncio.sleep(interval)
             ids = [job_id for p in self.producers.values() for job_id in p.active]
-            if not ids:
-                continue
             try:
                 async with pool.connection() as conn:
-                    rows = await (await conn.execute(_CANCEL_CHECK, (ids,))).fetchall()
+                    paused = {r[0] for r in await (await conn.execute(_PAUSED_QUEUES)).fetchall()}
+                    cancels = []
+                    if ids:
+                        cursor = await conn.execute(_CANCEL_CHECK, (ids,))
+                        cancels = [r[0] for r in await cursor.fetchall()]
             except psycopg.Error as exc:
-                log.warning("host.cancel_check_failed", error=str(exc))
+                log.warning("host.control_poll_failed", error=str(exc))
                 continue
-            for (job_id,) in rows:
+            for name in self.producers:
+                self._pause(name, name in paused, fleet=True)
+            for job_id in cancels:
                 self._cancel(job_id)
+
+    # ------------------------------------------------------------------------- outcomes
+
+    def _written(self, batch: list[Outcome], states: dict[int, str]) -> None:
+        """After a completer write: count metrics and publish events for what was written."""
+        for outcome in batch:
+            state = states.get(outcome.job_id)
+            if state is None:
+                continue  # no longer running this attempt (rescued, deleted): nothing happened
+            label = "cancelled" if state == "cancelled" else outcome.outcome
+            label = "failed" if label == "retryable" else label
+            metrics.JOBS_FINISHED.labels(outcome.kind, outcome.queue, label).inc()
+            metrics.JOB_DURATION_SECONDS.labels(outcome.kind, outcome.queue).observe(
+                outcome.duration
+            )
+            kind = (
+                "job_cancelled" if state == "cancelled" else _EVENT_OF_OUTCOME.get(outcome.outcome)
+            )
+            if kind is not None:
+                error = outcome.error["error"] if outcome.error else None
+                self.events.publish(
+                    Event(
+                        kind,
+                        outcome.queue,
+                        job_id=outcome.job_id,
+                        job_kind=outcome.kind,
+                        duration_s=outcome.duration,
+                        state=state,
+                        error=error,
+                    )
+                )
+
+    def _event_hook(self) -> Callable[[Event], object] | None:
+        caller = self.registry.hook.riverhost_event
+        if not caller.get_hookimpls():
+            return None
+        return lambda event: caller(event=event)
+
+
+async def _quietly(aw: Coroutine[Any, Any, None], what: str) -> None:
+    try:
+        await aw
+    except psycopg.Error as exc:
+        log.warning("host.start_step_failed", step=what, error=str(exc))
 
 
 def _task(coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:

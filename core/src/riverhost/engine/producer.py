@@ -20,6 +20,7 @@ import psycopg
 import structlog
 from psycopg_pool import AsyncConnectionPool
 
+from riverhost import metrics
 from riverhost.db import queries
 from riverhost.engine.executor import Attempt, Executor
 from riverhost.job import Job
@@ -27,6 +28,9 @@ from riverhost.job import Job
 __all__ = ["Producer"]
 
 log = structlog.get_logger("riverhost.producer")
+
+QUEUE_REFRESH = 600.0
+"""Seconds between refreshes of the queue's ``river_queue`` row (River's 10 minutes)."""
 
 
 class Producer:
@@ -60,6 +64,17 @@ class Producer:
         self._idle = asyncio.Event()
         self._idle.set()
         self._failures = 0
+        self.paused_fleet = False
+        """Paused for the whole fleet (``river_queue.paused_at``)."""
+        self.paused_here = False
+        """Paused on this host only."""
+        self._registered = -1e9
+        self._running = metrics.JOBS_RUNNING.labels(queue)
+        self._fetch_seconds = metrics.FETCH_SECONDS.labels(queue)
+
+    @property
+    def paused(self) -> bool:
+        return self.paused_fleet or self.paused_here
 
     def wake(self) -> None:
         """Fetch now (or as soon as the cooldown allows)."""
@@ -85,9 +100,10 @@ class Producer:
 
     async def run(self) -> None:
         """Fetch and start jobs until :meth:`stop_fetching`."""
-        await self._register_queue()
         last_empty = -1e9
         while True:
+            if time.monotonic() - self._registered > QUEUE_REFRESH:
+                await self._register_queue()
             if not self._wake.is_set():
                 timeout = self._poll_interval * (1 + 0.1 * random.random())
                 with contextlib.suppress(TimeoutError):
@@ -95,6 +111,8 @@ class Producer:
             self._wake.clear()
             if not self._fetching:
                 return
+            if self.paused:
+                continue
             free = self.max_workers - len(self.active)
             if free <= 0:
                 self._fetch_when_free = True
@@ -111,17 +129,24 @@ class Producer:
                 self._start(job)
 
     async def _register_queue(self) -> None:
+        """Record the queue as served (River's queue cleaner drops queues idle for 24 h) and
+        read whether it is paused."""
         try:
             async with self._pool.connection() as conn:
-                await conn.execute(queries.QUEUE_UPSERT, (self.queue,))
+                row = await (await conn.execute(queries.QUEUE_UPSERT, (self.queue,))).fetchone()
         except psycopg.Error as exc:
             log.warning("queue.register_failed", queue=self.queue, error=str(exc))
+            return
+        self._registered = time.monotonic()
+        self.paused_fleet = bool(row and row[0])
 
     async def _fetch(self, limit: int) -> list[Job[dict[str, Any]]]:
         try:
             async with self._pool.connection() as conn:
+                started = time.perf_counter()
                 cursor = await conn.execute(queries.FETCH, {**self._params, "limit": limit})
                 rows = await cursor.fetchall()
+                self._fetch_seconds.observe(time.perf_counter() - started)
         except psycopg.Error as exc:
             self._failures += 1
             if self._failures == 1:
@@ -137,6 +162,7 @@ class Producer:
     def _start(self, job: Job[dict[str, Any]]) -> None:
         attempt = self._executor.attempt(job)
         self.active[job.id] = attempt
+        self._running.inc()
         self._idle.clear()
         task = asyncio.get_running_loop().create_task(self._work(attempt))
         self._tasks.add(task)
@@ -151,6 +177,7 @@ class Producer:
             log.exception("job.executor_crashed", job_id=attempt.job.id, kind=attempt.job.kind)
         finally:
             del self.active[attempt.job.id]
+            self._running.dec()
             if not self.active:
                 self._idle.set()
             if self._fetch_when_free:

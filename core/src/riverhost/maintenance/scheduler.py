@@ -4,21 +4,20 @@ Every ``interval`` it runs :data:`~riverhost.db.queries.SCHEDULE` in bounded bat
 while a batch comes back full) and sends ``river_insert`` for each queue it fed, so producers
 fetch at once. Jobs due within ``interval`` move early, as River's scheduler does: the fetch
 still waits for their ``scheduled_at``. The statement locks with SKIP LOCKED, so several hosts
-running it at once do no harm; once leader election lands only the leader will.
+running it at once do no harm; only the leader runs it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import timedelta
 from typing import Any
 
-import psycopg
 import structlog
 from psycopg_pool import AsyncConnectionPool
 
 from riverhost.db import queries
+from riverhost.maintenance._loop import every
 
 __all__ = ["Scheduler"]
 
@@ -41,12 +40,7 @@ class Scheduler:
 
     async def run(self) -> None:
         """Schedule every ``interval`` until cancelled."""
-        while True:
-            try:
-                await self.run_once()
-            except psycopg.Error as exc:
-                log.warning("scheduler.failed", error=str(exc))
-            await asyncio.sleep(self._interval.total_seconds())
+        await every(self._interval.total_seconds(), self.run_once, "scheduler")
 
     async def run_once(self) -> int:
         """One pass: every due job moved; returns how many."""

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
+
 from pydantic import BaseModel
 from rh_test_support import ScanArgs, log_import, scan
 
-from riverhost import JobKind, Migration, QueueSpec, hookimpl
+from riverhost import JobKind, Migration, PeriodicJob, QueueSpec, RawArgs, hookimpl
 
 log_import(__name__)
+
+EVERY = os.environ.get("RH_TEST_ALPHA_EVERY", "1h")
 
 
 class Settings(BaseModel):
@@ -42,3 +47,15 @@ def riverhost_migrations():
             sql="CREATE TABLE alpha_item (id bigint PRIMARY KEY)",
         )
     ]
+
+
+@hookimpl
+def riverhost_periodic_jobs(settings):
+    return [PeriodicJob(id="alpha_rescan", args=RawArgs("alpha_scan", {"path": "/"}), every=EVERY)]
+
+
+@hookimpl
+def riverhost_event(event):
+    """Append every event to $RH_TEST_ALPHA_EVENTS, one JSON line each."""
+    with open(os.environ.get("RH_TEST_ALPHA_EVENTS", os.devnull), "a") as out:
+        out.write(json.dumps({"kind": event.kind, "job_id": event.job_id}) + "\n")
