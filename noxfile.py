@@ -65,3 +65,14 @@ def host(session: nox.Session) -> None:
     """Run a host with every plugin on the embedded PostgreSQL: ``nox -s host [-- ARGS]``."""
     session.install("-e", "core[embedded]", *(f"-e./plugins/{name}" for name in PLUGINS))
     session.run("riverhost", *(session.posargs or ["run"]))
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmark riverhost against its peers in one sitting: ``nox -s bench [-- --quick]``.
+
+    riverhost and matplotlib go in this venv; each peer gets a venv of its own (see
+    ``benchmarks/venvs.py``). Uses ``RIVERHOST_DATABASE_URL`` or the embedded PostgreSQL.
+    """
+    session.install("-e", "core[embedded]", "matplotlib")
+    session.run("python", "-m", "benchmarks.bench", *session.posargs)
