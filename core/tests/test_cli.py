@@ -134,6 +134,7 @@ def test_plugins_kinds_lists_each_kind_with_its_rules(riverhost):
         "retry": "RiverDefaultRetry",
         "unique": None,
         "args": "rh_test_support.ScanArgs",
+        "periodic": [{"id": "alpha_rescan", "schedule": "every 1h", "run_on_start": False}],
     }
 
 

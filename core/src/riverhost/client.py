@@ -17,7 +17,7 @@ import json
 import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, LiteralString, cast
 
 import psycopg
@@ -31,7 +31,7 @@ from riverhost.args import InsertOpts, JobArgs, RawArgs, resolve_opts
 from riverhost.db import queries
 from riverhost.db.unique import unique_key, unique_key_string, unique_states_bitmask
 from riverhost.errors import InsertError, JobNotFoundError, JobRunningError
-from riverhost.job import PROGRESS_KEY, InsertResult, Job, JobPage, JobProgress
+from riverhost.job import PROGRESS_KEY, InsertResult, Job, JobPage, JobProgress, QueueInfo
 from riverhost.jobs import JobKind, JobState
 
 __all__ = ["AsyncClient", "Client", "InsertParams", "JobFilter"]
@@ -305,6 +305,32 @@ def _progress(row: Sequence[Any] | None, job_id: int) -> JobProgress | None:
     return JobProgress.model_validate(value) if isinstance(value, Mapping) else None
 
 
+def _queues(rows: Sequence[Sequence[Any]], unserved: Sequence[Sequence[Any]]) -> list[QueueInfo]:
+    by_queue: dict[str, dict[str, int]] = {}
+    for queue, kind, count in unserved:
+        by_queue.setdefault(queue, {})[kind] = count
+    queues = [
+        QueueInfo(name, paused_at, updated_at, counts, by_queue.pop(name, {}))
+        for name, paused_at, updated_at, counts in rows
+    ]
+    queues += [QueueInfo(name, None, None, {}, kinds) for name, kinds in by_queue.items()]
+    return sorted(queues, key=lambda q: q.name)
+
+
+def _pause_params(
+    queue: str, pause: bool, host: str | None
+) -> tuple[LiteralString, dict[str, Any]]:
+    if host is None:
+        return queries.QUEUE_PAUSE, {"queue": queue, "pause": pause}
+    action = "pause" if pause else "resume"
+    return queries.HOST_CONTROL, {"queue": queue, "action": action, "host": host}
+
+
+_QueueList = list[QueueInfo]  # the classes' own ``list`` method shadows the builtin in them
+
+#: How long a host may go without a heartbeat before it no longer counts as serving its kinds.
+_LIVE_LAPSE = timedelta(seconds=10)
+
 _PROGRESS: LiteralString = f"SELECT metadata -> '{PROGRESS_KEY}' FROM river_job WHERE id = %s"
 
 
@@ -432,6 +458,31 @@ class AsyncClient:
         """The job's latest progress report, or ``None`` if it has reported none."""
         return _progress(await self._first(_PROGRESS, (job_id,), conn), job_id)
 
+    async def list_queues(self, *, conn: _AsyncConn | None = None) -> _QueueList:
+        """Every queue: paused or not, unfinished jobs per state, kinds no live host serves."""
+        rows = await self._fetch(queries.QUEUE_LIST, None, conn)
+        unserved = await self._fetch(queries.UNSERVED_KINDS, {"lapse": _LIVE_LAPSE}, conn)
+        return _queues(rows, unserved)
+
+    async def pause_queue(
+        self, queue: str = "*", *, host: str | None = None, conn: _AsyncConn | None = None
+    ) -> None:
+        """Pause ``queue`` (``*``: every queue) for the whole fleet, or on one ``host`` only.
+
+        A paused queue fetches nothing; its running jobs finish. A fleet pause is River's
+        (``river_queue.paused_at``), so Go River clients pause too; a host pause lasts until
+        resumed or that host restarts.
+        """
+        statement, params = _pause_params(queue, True, host)
+        await self._fetch(statement, params, conn)
+
+    async def resume_queue(
+        self, queue: str = "*", *, host: str | None = None, conn: _AsyncConn | None = None
+    ) -> None:
+        """Undo :meth:`pause_queue`."""
+        statement, params = _pause_params(queue, False, host)
+        await self._fetch(statement, params, conn)
+
 
 class Client:
     """The blocking client, for code without an event loop; same methods as AsyncClient."""
@@ -530,3 +581,22 @@ class Client:
     def get_progress(self, job_id: int, *, conn: _Conn | None = None) -> JobProgress | None:
         """See :meth:`AsyncClient.get_progress`."""
         return _progress(self._first(_PROGRESS, (job_id,), conn), job_id)
+
+    def list_queues(self, *, conn: _Conn | None = None) -> _QueueList:
+        """See :meth:`AsyncClient.list_queues`."""
+        rows = self._fetch(queries.QUEUE_LIST, None, conn)
+        return _queues(rows, self._fetch(queries.UNSERVED_KINDS, {"lapse": _LIVE_LAPSE}, conn))
+
+    def pause_queue(
+        self, queue: str = "*", *, host: str | None = None, conn: _Conn | None = None
+    ) -> None:
+        """See :meth:`AsyncClient.pause_queue`."""
+        statement, params = _pause_params(queue, True, host)
+        self._fetch(statement, params, conn)
+
+    def resume_queue(
+        self, queue: str = "*", *, host: str | None = None, conn: _Conn | None = None
+    ) -> None:
+        """See :meth:`AsyncClient.resume_queue`."""
+        statement, params = _pause_params(queue, False, host)
+        self._fetch(statement, params, conn)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from riverhost.jobs import JobState
 
-__all__ = ["AttemptError", "InsertResult", "Job", "JobPage", "JobProgress"]
+__all__ = ["AttemptError", "InsertResult", "Job", "JobPage", "JobProgress", "QueueInfo"]
 
 A = TypeVar("A")
 B = TypeVar("B")
@@ -165,3 +165,17 @@ class JobPage:
 
     jobs: list[Job[dict[str, Any]]]
     cursor: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueInfo:
+    """A queue as the fleet sees it: paused or not, and its unfinished jobs per state.
+
+    ``unserved`` counts waiting jobs by kind that no live host has a plugin for.
+    """
+
+    name: str
+    paused_at: datetime | None
+    updated_at: datetime | None
+    counts: Mapping[str, int]
+    unserved: Mapping[str, int]

@@ -13,6 +13,7 @@ from riverhost.cli._context import CliContext
 from riverhost.cli.config_cmd import config
 from riverhost.cli.migrate_cmd import migrate
 from riverhost.cli.plugins_cmd import plugins
+from riverhost.cli.queues_cmd import queues
 from riverhost.cli.run_cmd import run
 from riverhost.cli.version import print_version
 from riverhost.errors import RiverhostError
@@ -84,6 +85,7 @@ cli.add_command(plugins)
 cli.add_command(migrate)
 cli.add_command(config)
 cli.add_command(run)
+cli.add_command(queues)
 
 
 def main() -> None:

@@ -73,6 +73,11 @@ def list_kinds(
     """Every job kind with its plugin, queue, timeout and retry rules."""
     config = context.config()
     registry = load_registry(config)
+    periodic: dict[str, list[dict[str, object]]] = {}
+    for p in registry.periodic.values():
+        periodic.setdefault(p.spec.kind, []).append(
+            {"id": p.spec.id, "schedule": p.spec.schedule, "run_on_start": p.spec.run_on_start}
+        )
     rows = [
         {
             "kind": k.kind,
@@ -86,6 +91,7 @@ def list_kinds(
             if k.spec.unique
             else None,
             "args": f"{k.spec.args.__module__}.{k.spec.args.__qualname__}",
+            "periodic": periodic.get(k.kind, []),
         }
         for k in registry.kinds.values()
         if (plugin_name is None or k.plugin.name == plugin_name)
@@ -95,7 +101,7 @@ def list_kinds(
         echo_json(rows)
         return
     echo_table(
-        ["kind", "plugin", "queue", "timeout", "attempts", "priority", "retry"],
+        ["kind", "plugin", "queue", "timeout", "attempts", "priority", "retry", "periodic"],
         [
             [
                 r["kind"],
@@ -105,6 +111,7 @@ def list_kinds(
                 r["max_attempts"],
                 r["priority"],
                 r["retry"],
+                ", ".join(f"{p['id']} ({p['schedule']})" for p in periodic.get(str(r["kind"]), [])),
             ]
             for r in rows
         ],

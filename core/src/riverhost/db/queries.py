@@ -21,6 +21,7 @@ __all__ = [
     "FETCH",
     "GET",
     "HOSTS_FORGET",
+    "HOST_CONTROL",
     "HOST_HEARTBEAT",
     "HOST_STOPPED",
     "INSERT_MANY",
@@ -39,6 +40,7 @@ __all__ = [
     "RESCUE_MANY",
     "RETRY",
     "SCHEDULE",
+    "UNSERVED_KINDS",
 ]
 
 JOB_COLUMNS: LiteralString = (
@@ -483,20 +485,29 @@ transaction short so the hot path never waits on it.
 # ----------------------------------------------------------------------------- queues
 
 QUEUE_PAUSE: LiteralString = """
-WITH changed AS (
+WITH one AS (
+    INSERT INTO river_queue (name, created_at, metadata, paused_at, updated_at)
+    SELECT %(queue)s, now(), '{}', CASE WHEN %(pause)s THEN now() END, now()
+    WHERE %(queue)s <> '*'
+    ON CONFLICT (name) DO UPDATE
+    SET paused_at = CASE WHEN %(pause)s THEN coalesce(river_queue.paused_at, now()) END,
+        updated_at = now()
+    RETURNING name
+),
+every_queue AS (
     UPDATE river_queue
     SET paused_at = CASE WHEN %(pause)s THEN coalesce(paused_at, now()) END, updated_at = now()
-    WHERE name = %(queue)s OR %(queue)s = '*'
+    WHERE %(queue)s = '*'
     RETURNING name
 )
-SELECT name, pg_notify(
+SELECT pg_notify(
     current_schema() || '.river_control',
     json_build_object('action', CASE WHEN %(pause)s THEN 'pause' ELSE 'resume' END,
                       'queue', %(queue)s)::text)
-FROM changed
 """
 """Pause or resume one queue (or ``*``, all) for the whole fleet, River's way: ``paused_at`` in
-``river_queue`` and a ``river_control`` notification."""
+``river_queue`` and a ``river_control`` notification. A queue no host has served yet is
+recorded paused, so hosts that start later respect it."""
 
 QUEUE_LIST: LiteralString = """
 WITH counts AS (
@@ -516,3 +527,22 @@ ORDER BY 1
 Counts only states that are not final (finalized jobs pile up until cleaned and counting them
 is what made River's listing slow, issue #746); uses the fetch index's (state, queue) prefix.
 """
+
+UNSERVED_KINDS: LiteralString = """
+SELECT queue, kind, count(*)
+FROM river_job
+WHERE state IN ('available', 'retryable', 'scheduled')
+  AND kind NOT IN (
+      SELECT k.kind FROM riverhost_host, jsonb_object_keys(kinds) AS k(kind)
+      WHERE stopped_at IS NULL AND heartbeat_at >= now() - %(lapse)s::interval)
+GROUP BY queue, kind
+ORDER BY queue, kind
+"""
+"""Waiting jobs whose kind no live host serves (they wait for a host with that plugin)."""
+
+HOST_CONTROL: LiteralString = """
+SELECT pg_notify(current_schema() || '.riverhost_control',
+                 json_build_object('action', %(action)s, 'queue', %(queue)s,
+                                   'host', %(host)s)::text)
+"""
+"""riverhost's own control message to one host (River's channel has no host field)."""

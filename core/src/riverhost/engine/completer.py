@@ -25,6 +25,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from riverhost import metrics
+from riverhost._asyncio import reraise_if_cancelling
 from riverhost.db import queries
 from riverhost.job import JobProgress
 
@@ -138,6 +139,7 @@ class Completer:
         try:
             written = await self._write(batch, progress)
         except psycopg.Error as exc:
+            reraise_if_cancelling()
             if self._failures == 0:
                 log.warning("completer.write_failed", error=str(exc), backlog=len(self._outcomes))
             return False

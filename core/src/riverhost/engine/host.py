@@ -27,6 +27,7 @@ import structlog
 from psycopg_pool import AsyncConnectionPool
 
 from riverhost import metrics
+from riverhost._asyncio import reraise_if_cancelling
 from riverhost.client import AsyncClient
 from riverhost.engine.completer import Completer, Outcome
 from riverhost.engine.executor import STOP_GRACE, Executor
@@ -158,6 +159,8 @@ class Host:
             interval=maintenance.heartbeat_interval,
         )
         await _quietly(heartbeat.beat(), "heartbeat")
+        # Before anyone may pause them: a pause of a queue without a row would find nothing.
+        await asyncio.gather(*(p.register_queue() for p in self.producers.values()))
         self._elector = Elector(pool, self.client_id, self._on_leadership)
         periodic = [p.spec for p in self.registry.periodic.values()]
         self._leader_services = [
@@ -310,6 +313,7 @@ class Host:
                         cursor = await conn.execute(_CANCEL_CHECK, (ids,))
                         cancels = [r[0] for r in await cursor.fetchall()]
             except psycopg.Error as exc:
+                reraise_if_cancelling()
                 log.warning("host.control_poll_failed", error=str(exc))
                 continue
             for name in self.producers:

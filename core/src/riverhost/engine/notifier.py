@@ -18,6 +18,8 @@ import psycopg
 import structlog
 from psycopg import sql
 
+from riverhost._asyncio import reraise_if_cancelling
+
 __all__ = ["Notifier"]
 
 log = structlog.get_logger("riverhost.notifier")
@@ -64,6 +66,7 @@ class Notifier:
                     async for note in conn.notifies():
                         self._dispatch(note.channel.removeprefix(prefix), note.payload)
             except psycopg.OperationalError as exc:
+                reraise_if_cancelling()
                 self.ready.clear()
                 failures += 1
                 if failures == 1:

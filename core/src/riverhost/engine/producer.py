@@ -21,6 +21,7 @@ import structlog
 from psycopg_pool import AsyncConnectionPool
 
 from riverhost import metrics
+from riverhost._asyncio import reraise_if_cancelling
 from riverhost.db import queries
 from riverhost.engine.executor import Attempt, Executor
 from riverhost.job import Job
@@ -103,7 +104,7 @@ class Producer:
         last_empty = -1e9
         while True:
             if time.monotonic() - self._registered > QUEUE_REFRESH:
-                await self._register_queue()
+                await self.register_queue()
             if not self._wake.is_set():
                 timeout = self._poll_interval * (1 + 0.1 * random.random())
                 with contextlib.suppress(TimeoutError):
@@ -128,13 +129,14 @@ class Producer:
             for job in sorted(jobs, key=lambda j: (j.priority, j.scheduled_at, j.id)):
                 self._start(job)
 
-    async def _register_queue(self) -> None:
+    async def register_queue(self) -> None:
         """Record the queue as served (River's queue cleaner drops queues idle for 24 h) and
         read whether it is paused."""
         try:
             async with self._pool.connection() as conn:
                 row = await (await conn.execute(queries.QUEUE_UPSERT, (self.queue,))).fetchone()
         except psycopg.Error as exc:
+            reraise_if_cancelling()
             log.warning("queue.register_failed", queue=self.queue, error=str(exc))
             return
         self._registered = time.monotonic()
@@ -148,6 +150,7 @@ class Producer:
                 rows = await cursor.fetchall()
                 self._fetch_seconds.observe(time.perf_counter() - started)
         except psycopg.Error as exc:
+            reraise_if_cancelling()
             self._failures += 1
             if self._failures == 1:
                 log.warning("producer.fetch_failed", queue=self.queue, error=str(exc))

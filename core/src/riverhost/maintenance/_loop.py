@@ -8,6 +8,8 @@ from collections.abc import Awaitable, Callable
 import psycopg
 import structlog
 
+from riverhost._asyncio import reraise_if_cancelling
+
 log = structlog.get_logger("riverhost.maintenance")
 
 
@@ -22,6 +24,7 @@ async def every(seconds: float, run_once: Callable[[], Awaitable[object]], name:
         try:
             await run_once()
         except psycopg.Error as exc:
+            reraise_if_cancelling()
             if not failing:
                 log.warning("maintenance.failed", service=name, error=str(exc))
             failing = True

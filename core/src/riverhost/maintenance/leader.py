@@ -24,6 +24,7 @@ import structlog
 from psycopg_pool import AsyncConnectionPool
 
 from riverhost import metrics
+from riverhost._asyncio import reraise_if_cancelling
 from riverhost.db import queries
 
 __all__ = ["Elector"]
@@ -70,6 +71,7 @@ class Elector:
                 else:
                     await self._renew()
             except psycopg.Error as exc:
+                reraise_if_cancelling()
                 log.warning("leader.db_failed", error=str(exc), leading=self.is_leader)
             if self._term is not None and time.monotonic() - self._renewed > self._trust():
                 self._step_down("could not renew its lease in time")

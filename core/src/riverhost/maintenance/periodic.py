@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 import psycopg
 import structlog
 
+from riverhost._asyncio import reraise_if_cancelling
 from riverhost.args import InsertOpts
 from riverhost.client import AsyncClient, InsertParams
 from riverhost.periodic import PeriodicJob
@@ -64,6 +65,7 @@ class PeriodicEnqueuer:
         try:
             results = await self._client.insert_many(items)
         except psycopg.Error as exc:
+            reraise_if_cancelling()
             log.warning("periodic.insert_failed", error=str(exc), jobs=[j.id for j, _ in ticks])
             return
         for (job, tick), result in zip(ticks, results, strict=True):

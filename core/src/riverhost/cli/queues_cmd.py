@@ -1,0 +1,85 @@
+"""``riverhost queues list | pause | resume``: the fleet's queues as River's tables hold them."""
+
+from __future__ import annotations
+
+import click
+
+from riverhost.cli._context import CliContext, pass_context
+from riverhost.cli._output import echo_json, echo_table
+from riverhost.client import Client
+from riverhost.db.connect import database_url
+
+__all__ = ["queues"]
+
+_STATES = ("available", "running", "retryable", "scheduled", "pending")
+
+
+@click.group()
+def queues() -> None:
+    """List, pause and resume queues (for the whole fleet, or one host)."""
+
+
+@queues.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@pass_context
+def list_queues(context: CliContext, as_json: bool) -> None:
+    """Every queue with its unfinished jobs per state, and kinds no live host serves."""
+    with database_url(context.config().database) as url, Client.connect(url, max_size=1) as c:
+        infos = c.list_queues()
+    if as_json:
+        echo_json(
+            [
+                {
+                    "name": q.name,
+                    "paused": q.paused_at is not None,
+                    "paused_at": q.paused_at,
+                    "counts": {s: q.counts.get(s, 0) for s in _STATES},
+                    "unserved_kinds": dict(q.unserved),
+                }
+                for q in infos
+            ]
+        )
+        return
+    echo_table(
+        ["queue", "paused", *_STATES, "unserved kinds"],
+        [
+            [
+                q.name,
+                "yes" if q.paused_at else "no",
+                *(q.counts.get(s, 0) for s in _STATES),
+                ", ".join(f"{kind} ({n})" for kind, n in q.unserved.items()) or "-",
+            ]
+            for q in infos
+        ],
+    )
+
+
+def _toggle(context: CliContext, queue: str, host: str | None, pause: bool) -> None:
+    with database_url(context.config().database) as url, Client.connect(url, max_size=1) as c:
+        if pause:
+            c.pause_queue(queue, host=host)
+        else:
+            c.resume_queue(queue, host=host)
+    where = f"on host {host}" if host else "for the whole fleet"
+    click.echo(f"{'paused' if pause else 'resumed'} {queue} {where}")
+
+
+_HOST = click.option("--host", help="Only on this host (its id, as in attempted_by).")
+
+
+@queues.command()
+@click.argument("queue")
+@_HOST
+@pass_context
+def pause(context: CliContext, queue: str, host: str | None) -> None:
+    """Stop fetching from QUEUE (``*``: every queue); running jobs finish."""
+    _toggle(context, queue, host, pause=True)
+
+
+@queues.command()
+@click.argument("queue")
+@_HOST
+@pass_context
+def resume(context: CliContext, queue: str, host: str | None) -> None:
+    """Fetch from QUEUE (``*``: every queue) again."""
+    _toggle(context, queue, host, pause=False)
