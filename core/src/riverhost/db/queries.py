@@ -353,13 +353,20 @@ LEADER_EXPIRE: LiteralString = (
 """First half of River's election (``LeaderDeleteExpired``): clear a lapsed lease."""
 
 LEADER_ELECT: LiteralString = """
-INSERT INTO river_leader (leader_id, elected_at, expires_at)
-VALUES (%(id)s, now(), now() + %(ttl)s::interval)
-ON CONFLICT (name) DO NOTHING
-RETURNING elected_at
+WITH won AS (
+    INSERT INTO river_leader (leader_id, elected_at, expires_at)
+    VALUES (%(id)s, now(), now() + %(ttl)s::interval)
+    ON CONFLICT (name) DO NOTHING
+    RETURNING elected_at
+)
+SELECT
+    (SELECT elected_at FROM won),
+    (SELECT extract(epoch FROM expires_at - now())::float8 FROM river_leader WHERE name = 'default')
 """
-"""Second half (``LeaderAttemptElect``): take the one row if nobody holds it; returns the term
-(``elected_at``) when this host won. Run after :data:`LEADER_EXPIRE` in one transaction."""
+"""Second half (``LeaderAttemptElect``): take the one row if nobody holds it. Returns the term
+(``elected_at``) when this host won, else the seconds left on the holder's lease, so a follower
+bids again the moment a crashed leader's lease lapses. Run after :data:`LEADER_EXPIRE` in one
+transaction."""
 
 LEADER_RENEW: LiteralString = """
 UPDATE river_leader

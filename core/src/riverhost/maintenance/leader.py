@@ -1,8 +1,10 @@
 """Leader election through River's ``river_leader`` lease, with River's protocol and timings.
 
 Every host bids; the one whose INSERT takes the single row leads for ``ttl`` (15 s) and renews
-every ``interval`` (5 s) for the term it won. Followers bid every 5-6 s, and at once when the
-leader resigns (``river_leadership`` notification, which :meth:`Elector.wake` receives). A
+every ``interval`` (5 s) for the term it won. Followers bid every 5-6 s, at once when the
+leader resigns (``river_leadership`` notification, which :meth:`Elector.wake` receives), and
+just after the holder's lease lapses (so a crashed leader is replaced within the lease, not
+up to a bid interval later). A
 leader that cannot renew within ``ttl`` minus a second of its last renewal steps down before
 its lease can lapse, so two hosts never both believe they lead. ``on_change`` is called with
 True when this host starts leading and False when it stops; it starts and stops the leader's
@@ -52,6 +54,7 @@ class Elector:
         self._term: datetime | None = None
         self._renewed = 0.0
         self._wake = asyncio.Event()
+        self._lease_left: float | None = None
 
     @property
     def is_leader(self) -> bool:
@@ -75,7 +78,7 @@ class Elector:
                 log.warning("leader.db_failed", error=str(exc), leading=self.is_leader)
             if self._term is not None and time.monotonic() - self._renewed > self._trust():
                 self._step_down("could not renew its lease in time")
-            pause = self._interval if self._term is not None else self._interval + random.random()
+            pause = self._interval if self._term is not None else self._next_bid()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), pause)
             if self._wake.is_set():
@@ -93,6 +96,13 @@ class Elector:
         except psycopg.Error as exc:
             log.warning("leader.resign_failed", error=str(exc))
 
+    def _next_bid(self) -> float:
+        """River's 5-6 s between bids, or sooner: just after the holder's lease lapses."""
+        pause = self._interval + random.random()
+        if self._lease_left is not None:
+            pause = min(pause, max(self._lease_left, 0.0) + random.uniform(0.01, 0.05))
+        return pause
+
     def _trust(self) -> float:
         return self._ttl.total_seconds() - 1.0
 
@@ -101,8 +111,10 @@ class Elector:
             await conn.execute(queries.LEADER_EXPIRE)
             cursor = await conn.execute(queries.LEADER_ELECT, {"id": self._id, "ttl": self._ttl})
             row = await cursor.fetchone()
-        if row is not None:
-            self._term = row[0]
+        term, lease_left = row if row is not None else (None, None)
+        self._lease_left = lease_left
+        if term is not None:
+            self._term = term
             self._renewed = time.monotonic()
             log.info("leader.elected", client_id=self._id)
             metrics.LEADER.set(1)

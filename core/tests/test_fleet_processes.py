@@ -1,0 +1,164 @@
+"""Three ``riverhost run`` hosts on one database, one of them SIGKILLed in the middle of work.
+
+What an operator's fleet goes through when a machine dies: another host takes the lead within
+the lease, the dead host's running jobs are rescued and finish on a survivor exactly once, and
+the periodic job keeps firing once per tick throughout.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from contextlib import ExitStack
+from datetime import UTC, datetime
+
+import psycopg
+
+from riverhost import Client, InsertOpts, InsertParams, RawArgs
+
+JOBS = 12  # three hosts x four sleeper slots: every slot busy when the leader dies
+SECONDS = 4.0
+
+
+class RunningHost:
+    """A ``riverhost run`` process whose JSON log lines are read (and so never block it)."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        command = [sys.executable, "-m", "riverhost", "--log-format", "json", "run"]
+        self.process = subprocess.Popen(
+            command, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+        )
+        self.records: queue.Queue[dict[str, object]] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def close(self) -> None:
+        """Kill the process if it still runs; close its pipe once every line is read."""
+        self.process.kill()
+        self.process.wait(timeout=30)
+        self._reader.join(timeout=30)
+        assert self.process.stderr is not None
+        self.process.stderr.close()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.records.put(json.loads(line))
+
+    def client_id(self, timeout: float = 60) -> str:
+        """The client id the host logs when it runs (what it writes into ``attempted_by``)."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            record = self.records.get(timeout=left)
+            if record["event"] == "host.running":
+                return str(record["client_id"])
+        raise AssertionError("host.running not logged in time")
+
+
+def poll(conn: psycopg.Connection, query: str, until, timeout: float = 60):
+    """Run ``query`` until ``until(rows)`` holds; return the rows."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = conn.execute(query).fetchall()
+        if until(rows):
+            return rows
+        assert time.monotonic() < deadline, f"gave up waiting; last rows: {rows!r:.1000}"
+        time.sleep(0.05)
+
+
+def test_a_killed_leader_is_replaced_and_its_jobs_finish_once_on_the_survivors(
+    plugin_env, database_url, tmp_path
+):
+    done_file = tmp_path / "done"
+    env = plugin_env(
+        "rh-test-alpha",
+        "rh-test-sleeper",
+        RIVERHOST_DATABASE_URL=database_url,
+        RH_TEST_ALPHA_EVERY="1s",
+        RH_TEST_SLEEPER_DONE=str(done_file),
+        RIVERHOST_MAINTENANCE__HEARTBEAT_INTERVAL="500ms",
+        RIVERHOST_MAINTENANCE__HOST_LAPSE="3s",
+        RIVERHOST_MAINTENANCE__RESCUE_INTERVAL="500ms",
+        RIVERHOST_JOBS__SHUTDOWN_TIMEOUT="10s",
+    )
+    subprocess.run(
+        [sys.executable, "-m", "riverhost", "migrate"], env=env, check=True, capture_output=True
+    )
+    with ExitStack() as stack, psycopg.connect(database_url, autocommit=True) as conn:
+        hosts = {}
+        for _ in range(3):
+            host = RunningHost(env)
+            stack.callback(host.close)
+            hosts[host.client_id()] = host.process
+        leader = poll(conn, "SELECT leader_id FROM river_leader", lambda rows: rows)[0][0]
+        assert leader in hosts
+
+        with Client.connect(database_url) as client:
+            sleep = RawArgs("sleep", {"seconds": SECONDS})
+            results = client.insert_many([InsertParams(sleep, InsertOpts(queue="sleepers"))] * JOBS)
+        ids = [r.job.id for r in results]
+        poll(
+            conn,
+            "SELECT count(*) FROM river_job WHERE kind = 'sleep' AND state = 'running'",
+            lambda rows: rows[0][0] == JOBS,
+        )
+        orphans = [
+            r[0]
+            for r in conn.execute(
+                "SELECT id FROM river_job WHERE kind = 'sleep' AND attempted_by[1] = %s", (leader,)
+            )
+        ]
+        hosts[leader].send_signal(signal.SIGKILL)
+        killed_at = time.monotonic()
+        killed_wall = datetime.now(UTC)
+        assert hosts.pop(leader).wait(timeout=10) == -signal.SIGKILL
+
+        successor = poll(
+            conn, "SELECT leader_id FROM river_leader", lambda rows: rows and rows[0][0] != leader
+        )[0][0]
+        takeover = time.monotonic() - killed_at
+        poll(
+            conn,
+            "SELECT count(*) FROM river_job WHERE kind = 'sleep' AND state = 'completed'",
+            lambda rows: rows[0][0] == JOBS,
+        )
+        for process in hosts.values():
+            process.send_signal(signal.SIGTERM)
+        assert [process.wait(timeout=60) for process in hosts.values()] == [0, 0]
+
+        restarted = conn.execute(
+            "SELECT min(attempted_at) FROM river_job WHERE id = ANY(%s)", (orphans,)
+        ).fetchone()[0]
+        sleepers = conn.execute(
+            "SELECT id, attempt, attempted_by, coalesce(cardinality(errors), 0) FROM river_job "
+            "WHERE id = ANY(%s)",
+            (ids,),
+        ).fetchall()
+        ticks = conn.execute(
+            "SELECT metadata ->> 'river:periodic_tick', count(*) FROM river_job "
+            "WHERE kind = 'alpha_scan' GROUP BY 1"
+        ).fetchall()
+        running = conn.execute("SELECT count(*) FROM river_job WHERE state = 'running'").fetchone()
+
+    waited = (restarted - killed_wall).total_seconds()
+    print(f"takeover {takeover:.2f} s; the dead host's jobs started again after {waited:.2f} s")
+    assert successor in hosts
+    assert takeover < 15 + 1  # within River's lease, plus the time to notice
+    assert len(orphans) == 4, sleepers
+    finished = Counter(int(line.split()[0]) for line in done_file.read_text().splitlines())
+    assert finished == dict.fromkeys(ids, 1)  # every job finished, none twice
+    for job_id, attempt, attempted_by, errors in sleepers:
+        if job_id in orphans:
+            assert (attempt, errors, attempted_by[0]) == (2, 1, leader)
+            assert attempted_by[-1] in hosts
+        else:
+            assert (attempt, errors) == (1, 0)
+    assert len(ticks) >= 5
+    assert {count for _, count in ticks} == {1}
+    assert running == (0,)
