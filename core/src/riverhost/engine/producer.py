@@ -59,6 +59,7 @@ class Producer:
         self._poll_interval = poll_interval
         self._cooldown = fetch_cooldown
         self._wake = asyncio.Event()
+        self._wake.set()  # fetch at once on start: a backlog should not wait a poll interval
         self._fetch_when_free = False
         self._fetching = True
         self._tasks: set[asyncio.Task[None]] = set()
