@@ -8,6 +8,7 @@ which win over the host's defaults (:func:`resolve_opts`). This module does no I
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -91,6 +92,10 @@ class JobArgs(BaseModel):
         """The args as the JSON object stored in ``river_job.args``."""
         return self.model_dump(mode="json", by_alias=True)
 
+    def to_json_text(self) -> str:
+        """:meth:`to_json` already encoded (pydantic's serializer: the insert paths' fast way)."""
+        return self.model_dump_json(by_alias=True)
+
 
 @dataclass(frozen=True)
 class RawArgs:
@@ -102,6 +107,9 @@ class RawArgs:
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.args)
+
+    def to_json_text(self) -> str:
+        return json.dumps(self.args, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(frozen=True)

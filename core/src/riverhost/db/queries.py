@@ -25,6 +25,7 @@ __all__ = [
     "HOST_HEARTBEAT",
     "HOST_STOPPED",
     "INSERT_MANY",
+    "INSERT_ONE",
     "JOB_COLUMNS",
     "LEADER_ELECT",
     "LEADER_EXPIRE",
@@ -60,7 +61,7 @@ NOTIFY: LiteralString = "SELECT pg_notify(current_schema() || '.' || %s, %s)"
 
 # ----------------------------------------------------------------------------- insert
 
-INSERT_MANY: LiteralString = """
+_INSERT_HEAD: LiteralString = """
 WITH inserted AS (
     INSERT INTO river_job (
         args, kind, max_attempts, metadata, priority, queue, scheduled_at, state, tags,
@@ -76,16 +77,8 @@ WITH inserted AS (
         END::river_job_state,
         string_to_array(u.tags, ',')::varchar(255)[],
         u.unique_key, u.unique_states::bit(8)
-    FROM unnest(
-        %(args)s::jsonb[], %(kinds)s::text[], %(max_attempts)s::smallint[],
-        %(metadata)s::jsonb[], %(priorities)s::smallint[], %(queues)s::text[],
-        %(scheduled_at)s::timestamptz[], %(pending)s::boolean[], %(tags)s::text[],
-        %(unique_keys)s::bytea[], %(unique_states)s::text[]
-    ) WITH ORDINALITY AS u(
-        args, kind, max_attempts, metadata, priority, queue, scheduled_at, pending, tags,
-        unique_key, unique_states, ord
-    )
-    ORDER BY u.ord
+"""
+_INSERT_TAIL: LiteralString = """
     ON CONFLICT (unique_key)
         WHERE unique_key IS NOT NULL
           AND unique_states IS NOT NULL
@@ -104,6 +97,24 @@ SELECT
     ) AS notified
 FROM inserted
 """
+_INSERT_COLUMNS: LiteralString = (
+    "args, kind, max_attempts, metadata, priority, queue, scheduled_at, pending, tags, "
+    "unique_key, unique_states"
+)
+
+INSERT_MANY: LiteralString = (
+    _INSERT_HEAD
+    + """    FROM unnest(
+        %(args)b::jsonb[], %(kinds)b::text[], %(max_attempts)b::smallint[],
+        %(metadata)b::jsonb[], %(priorities)b::smallint[], %(queues)b::text[],
+        %(scheduled_at)s::timestamptz[], %(pending)b::boolean[], %(tags)b::text[],
+        %(unique_keys)s::bytea[], %(unique_states)s::text[]
+    ) WITH ORDINALITY AS u("""
+    + _INSERT_COLUMNS
+    + """, ord)
+    ORDER BY u.ord"""
+    + _INSERT_TAIL
+)
 """Insert jobs (one per array element) and NOTIFY ``river_insert`` once per queue in ``notify``.
 
 River's ``JobInsertFastMany``: the ``ON CONFLICT`` predicate is the one of the partial unique
@@ -113,12 +124,27 @@ come back in input order. The notification is sent on commit, so a rolled-back i
 nobody.
 """
 
+INSERT_ONE: LiteralString = (
+    _INSERT_HEAD
+    + """    FROM (VALUES (
+        %(args)s::jsonb, %(kinds)s::text, %(max_attempts)s::smallint,
+        %(metadata)s::jsonb, %(priorities)s::smallint, %(queues)s::text,
+        %(scheduled_at)s::timestamptz, %(pending)s::boolean, %(tags)s::text,
+        %(unique_keys)s::bytea, %(unique_states)s::text
+    )) AS u("""
+    + _INSERT_COLUMNS
+    + ")"
+    + _INSERT_TAIL
+)
+""":data:`INSERT_MANY` for a single job, its parameters scalars: no arrays to encode or unnest,
+which is most of a lone insert's client time."""
+
 COPY_COLUMNS: LiteralString = (
     "args, kind, max_attempts, metadata, priority, queue, scheduled_at, state, tags, "
     "unique_key, unique_states"
 )
-COPY: LiteralString = f"COPY river_job ({COPY_COLUMNS}) FROM STDIN (FORMAT BINARY)"
-"""The bulk path: rows streamed in PostgreSQL's binary format, no rows returned.
+COPY: LiteralString = f"COPY river_job ({COPY_COLUMNS}) FROM STDIN"
+"""The bulk path: rows streamed in COPY's text format, no rows returned.
 
 A unique conflict fails the whole batch, as River's ``InsertManyFast`` does.
 """
