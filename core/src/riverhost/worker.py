@@ -53,23 +53,25 @@ class JobContext:
     """
 
     __slots__ = (
+        "_bind",
         "_is_leader",
+        "_log",
         "_on_progress",
         "_output",
         "_progress",
         "_stop_reason",
         "cancelled",
-        "log",
     )
 
     def __init__(
         self,
-        log: structlog.typing.FilteringBoundLogger,
+        log: Callable[[], structlog.typing.FilteringBoundLogger],
         on_progress: Callable[[JobProgress], None],
         is_leader: Callable[[], bool] = lambda: False,
     ) -> None:
-        self.log = log
-        """A structlog logger bound with ``job_id``, ``kind``, ``queue`` and ``attempt``."""
+        # Binding a logger costs more than most no-op jobs do: bind on first use only.
+        self._bind = log
+        self._log: structlog.typing.FilteringBoundLogger | None = None
         self.cancelled = threading.Event()
         """Set when the attempt must stop (timeout, remote cancel, host shutdown)."""
         self._on_progress = on_progress
@@ -77,6 +79,13 @@ class JobContext:
         self._output: Any = None
         self._progress: JobProgress | None = None
         self._stop_reason: str | None = None
+
+    @property
+    def log(self) -> structlog.typing.FilteringBoundLogger:
+        """A structlog logger bound with ``job_id``, ``kind``, ``queue`` and ``attempt``."""
+        if self._log is None:
+            self._log = self._bind()
+        return self._log
 
     def report_progress(
         self, phase: str = "", current: int = 0, total: int = 0, message: str = ""

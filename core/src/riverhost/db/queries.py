@@ -3,7 +3,9 @@
 The statements follow River's own (``riverdriver/riverpgxv5/internal/dbsqlc``) so rows written
 here are rows River would write: the same states, the same ``errors`` entries, the same
 ``ON CONFLICT`` predicate for unique jobs, the same NOTIFY channels and payloads. Arrays are
-passed whole and ``unnest``-ed so one statement serves one job or thousands. Times come from
+passed whole and ``unnest``-ed so one statement serves one job or thousands; on the hot paths
+they travel in binary (``%(name)b``), which spares the client psycopg's text-array escaping,
+the largest client cost of a batch. Times come from
 the database clock (``now()``), never the host's, so hosts with skewed clocks agree.
 Nothing here is assembled from user input; the job listing composes fixed fragments only.
 """
@@ -159,7 +161,7 @@ WITH locked AS (
     WHERE state = 'available'
       AND queue = %(queue)s
       AND scheduled_at <= now()
-      AND kind = ANY(%(kinds)s::text[])
+      AND kind = ANY(%(kinds)b::text[])
     ORDER BY priority, scheduled_at, id
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
@@ -190,8 +192,8 @@ COMPLETE_MANY: LiteralString = """
 WITH u AS (
     SELECT *
     FROM unnest(
-        %(ids)s::bigint[], %(attempted_at)s::timestamptz[], %(outcomes)s::text[],
-        %(delays)s::interval[], %(errors)s::jsonb[], %(metadata)s::jsonb[]
+        %(ids)b::bigint[], %(attempted_at)b::timestamptz[], %(outcomes)b::text[],
+        %(delays)b::interval[], %(errors)b::jsonb[], %(metadata)b::jsonb[]
     ) AS u(id, attempted_at, outcome, delay, error, metadata)
 )
 UPDATE river_job AS j

@@ -44,20 +44,26 @@ _DEFAULT_RETRY = RiverDefaultRetry()
 class Attempt:
     """One running attempt: its job, context and how to tell it to stop."""
 
-    __slots__ = ("_stopped", "ctx", "job", "started", "task")
+    __slots__ = ("_over", "ctx", "job", "started", "task")
 
     def __init__(self, job: Job[dict[str, Any]], ctx: JobContext) -> None:
         self.job = job
         self.ctx = ctx
         self.task: asyncio.Future[Any] | None = None
         self.started = time.monotonic()
-        self._stopped: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._over: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        """Resolved when the worker ends or is told to stop, whichever comes first."""
+
+    def finished(self, _task: object = None) -> None:
+        """The worker ended (its task's done callback)."""
+        if not self._over.done():
+            self._over.set_result(None)
 
     def stop(self, reason: str) -> None:
         """Tell the worker to stop: ``timeout``, ``cancelled`` (remote) or ``shutdown``."""
         self.ctx._stop(reason)
-        if not self._stopped.done():
-            self._stopped.set_result(None)
+        if not self._over.done():
+            self._over.set_result(None)
         if isinstance(self.task, asyncio.Task):
             self.task.cancel()
 
@@ -84,7 +90,11 @@ class Executor:
 
     def attempt(self, job: Job[dict[str, Any]]) -> Attempt:
         """A new attempt of ``job``, with its context bound to the job."""
-        bound = log.bind(job_id=job.id, kind=job.kind, queue=job.queue, attempt=job.attempt)
+
+        def bound() -> structlog.typing.FilteringBoundLogger:
+            bind = log.bind(job_id=job.id, kind=job.kind, queue=job.queue, attempt=job.attempt)
+            return cast("structlog.typing.FilteringBoundLogger", bind)
+
         report = self._completer.report_progress
         ctx = JobContext(bound, lambda progress: report(job.id, progress), self._is_leader)
         return Attempt(job, ctx)
@@ -113,9 +123,12 @@ class Executor:
             attempt.task = loop.create_task(coroutine)
         else:
             attempt.task = loop.run_in_executor(self._threads, spec.worker, *call)
+        # One future to await, resolved by the worker's end or by a stop: cheaper per job than
+        # asyncio.wait over both.
+        attempt.task.add_done_callback(attempt.finished)
         timer = loop.call_later(spec.timeout.total_seconds(), attempt.stop, "timeout")
         try:
-            await asyncio.wait({attempt.task, attempt._stopped}, return_when="FIRST_COMPLETED")
+            await attempt._over
             if not attempt.task.done():
                 await asyncio.wait({attempt.task}, timeout=STOP_GRACE)
         finally:
@@ -135,9 +148,9 @@ class Executor:
                 hint="the worker ignored its stop signal; its slot is freed, its thread is not",
             )
             task.add_done_callback(_consume)
-            return self._stopped(attempt, registered, reason or "timeout", "")
+            return self._over(attempt, registered, reason or "timeout", "")
         if task.cancelled():
-            return self._stopped(attempt, registered, reason or "shutdown", "")
+            return self._over(attempt, registered, reason or "shutdown", "")
         exc = task.exception()
         if exc is None:
             return self._end(attempt, "completed", task=task)
@@ -146,10 +159,10 @@ class Executor:
         if isinstance(exc, JobSnooze):
             return self._end(attempt, "snoozed", delay=exc.delay)
         if reason is not None:
-            return self._stopped(attempt, registered, reason, _trace(exc))
+            return self._over(attempt, registered, reason, _trace(exc))
         return self._failure(attempt, f"{type(exc).__name__}: {exc}", _trace(exc))
 
-    def _stopped(
+    def _over(
         self, attempt: Attempt, registered: RegisteredKind, reason: str, trace: str
     ) -> Outcome:
         if reason == "shutdown":
