@@ -7,69 +7,21 @@ the periodic job keeps firing once per tick throughout.
 
 from __future__ import annotations
 
-import json
-import queue
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from contextlib import ExitStack
 from datetime import UTC, datetime
 
 import psycopg
+from hosts import RunningHost, poll
 
 from riverhost import Client, InsertOpts, InsertParams, RawArgs
 
 JOBS = 12  # three hosts x four sleeper slots: every slot busy when the leader dies
 SECONDS = 4.0
-
-
-class RunningHost:
-    """A ``riverhost run`` process whose JSON log lines are read (and so never block it)."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        command = [sys.executable, "-m", "riverhost", "--log-format", "json", "run"]
-        self.process = subprocess.Popen(
-            command, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
-        )
-        self.records: queue.Queue[dict[str, object]] = queue.Queue()
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def close(self) -> None:
-        """Kill the process if it still runs; close its pipe once every line is read."""
-        self.process.kill()
-        self.process.wait(timeout=30)
-        self._reader.join(timeout=30)
-        assert self.process.stderr is not None
-        self.process.stderr.close()
-
-    def _read(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            self.records.put(json.loads(line))
-
-    def client_id(self, timeout: float = 60) -> str:
-        """The client id the host logs when it runs (what it writes into ``attempted_by``)."""
-        deadline = time.monotonic() + timeout
-        while (left := deadline - time.monotonic()) > 0:
-            record = self.records.get(timeout=left)
-            if record["event"] == "host.running":
-                return str(record["client_id"])
-        raise AssertionError("host.running not logged in time")
-
-
-def poll(conn: psycopg.Connection, query: str, until, timeout: float = 60):
-    """Run ``query`` until ``until(rows)`` holds; return the rows."""
-    deadline = time.monotonic() + timeout
-    while True:
-        rows = conn.execute(query).fetchall()
-        if until(rows):
-            return rows
-        assert time.monotonic() < deadline, f"gave up waiting; last rows: {rows!r:.1000}"
-        time.sleep(0.05)
 
 
 def test_a_killed_leader_is_replaced_and_its_jobs_finish_once_on_the_survivors(

