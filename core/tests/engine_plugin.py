@@ -5,7 +5,12 @@ be cancelled) against a real database.
 A job's ``steps`` are read in order; each attempt (or snooze) takes the next one:
 ``ok``, ``fail``, ``cancel``, ``snooze``, ``timeout`` (runs past the kind's timeout),
 ``wait`` (runs until told to stop), ``progress`` (reports three steps, then completes),
-``output`` (returns ``{"echo": note}``), ``progress_wait`` (reports one step, then waits).
+``output`` (returns ``{"echo": note}``), ``progress_wait`` (reports one step, then waits),
+``sleep`` (takes ``seconds``, stopping early when told, then completes), ``hang`` (sync only:
+blocks its thread for ``seconds`` whatever it is told, then completes).
+
+``steps_long`` jobs (sync) have a minute's timeout, for work that must outlast an outage or a
+shutdown.
 """
 
 from __future__ import annotations
@@ -38,10 +43,15 @@ class StepArgs(JobArgs):
 
     steps: list[str]
     note: str = ""
+    seconds: float = 1.0
 
 
 class SyncStepArgs(StepArgs):
     kind: ClassVar[str] = "steps_sync"
+
+
+class LongStepArgs(StepArgs):
+    kind: ClassVar[str] = "steps_long"
 
 
 class OtherQueueArgs(StepArgs):
@@ -72,6 +82,9 @@ async def work_async(job, ctx):
         for current in range(1, 4):
             ctx.report_progress("counting", current, 3, f"item {current}")
         return None
+    if step == "sleep":
+        await asyncio.sleep(job.args.seconds)
+        return None
     if step == "progress_wait":
         ctx.report_progress("waiting", 1, 3, "first of three")
     if step in ("timeout", "wait", "progress_wait"):
@@ -96,6 +109,13 @@ def work_sync(job, ctx):
             ctx.report_progress("counting", current, 3, f"item {current}")
             time.sleep(0.01)
         return None
+    if step == "sleep":
+        ctx.wait_cancelled(job.args.seconds)
+        ctx.raise_if_cancelled()
+        return None
+    if step == "hang":
+        time.sleep(job.args.seconds)  # deaf to ctx.cancelled: the stuck worker
+        return None
     if step == "progress_wait":
         ctx.report_progress("waiting", 1, 3, "first of three")
     if step in ("timeout", "wait", "progress_wait"):
@@ -112,5 +132,11 @@ def riverhost_job_kinds():
         JobKind(kind=SyncStepArgs.kind, args=SyncStepArgs, worker=work_sync, **common),
         JobKind(
             kind=OtherQueueArgs.kind, args=OtherQueueArgs, worker=work_async, queue="bulk", **common
+        ),
+        JobKind(
+            kind=LongStepArgs.kind,
+            args=LongStepArgs,
+            worker=work_sync,
+            **{**common, "timeout": timedelta(minutes=1)},
         ),
     ]

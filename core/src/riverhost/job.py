@@ -8,6 +8,7 @@ such a row into a :class:`Job`. This module does no I/O.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -28,6 +29,15 @@ PROGRESS_KEY = "progress"
 OUTPUT_KEY = "output"
 
 
+def _whole(value: object) -> int:
+    if isinstance(value, int | float | str):
+        try:
+            return int(value)
+        except (ValueError, OverflowError):
+            pass
+    return 0
+
+
 @dataclass(frozen=True, slots=True)
 class AttemptError:
     """One failed attempt, as River records it in ``errors``: ``{at, attempt, error, trace}``."""
@@ -38,10 +48,16 @@ class AttemptError:
     trace: str
 
     @classmethod
-    def from_json(cls, value: Mapping[str, Any]) -> AttemptError:
+    def from_json(cls, value: object) -> AttemptError:
+        """Read one ``errors`` entry. Any client may write that column, so an entry of another
+        shape (not an object, a non-numeric attempt) is kept readable in ``error``: reading a
+        job never fails on it."""
+        if not isinstance(value, Mapping):
+            return cls(at="", attempt=0, error=json.dumps(value), trace="")
+        attempt = value.get("attempt", 0)
         return cls(
             at=str(value.get("at", "")),
-            attempt=int(value.get("attempt", 0)),
+            attempt=attempt if type(attempt) is int else _whole(attempt),
             error=str(value.get("error", "")),
             trace=str(value.get("trace", "")),
         )
@@ -129,7 +145,8 @@ class Job(Generic[A]):
             finalized_at=finalized_at,
             attempted_by=tuple(attempted_by or ()),
             errors=tuple(AttemptError.from_json(e) for e in errors or ()),
-            metadata=metadata,
+            # Another client may have written a non-object; the row keeps it, the view is empty.
+            metadata=metadata if isinstance(metadata, Mapping) else {},
             tags=tuple(tags or ()),
             unique_key=bytes(unique_key) if unique_key is not None else None,
             unique_states=unique_states,

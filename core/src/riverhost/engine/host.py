@@ -43,7 +43,7 @@ from riverhost.maintenance.sampler import QueueSampler
 from riverhost.maintenance.scheduler import Scheduler
 from riverhost.registry import Registry
 
-__all__ = ["Host", "new_client_id"]
+__all__ = ["APPLICATION_NAME", "Host", "new_client_id"]
 
 log = structlog.get_logger("riverhost.host")
 
@@ -58,6 +58,10 @@ _EVENT_OF_OUTCOME = {
     "snoozed": "job_snoozed",
     "retryable": "job_failed",
 }
+
+
+#: How the host's pool connections show in ``pg_stat_activity`` unless the URL names them.
+APPLICATION_NAME = "riverhost"
 
 
 def new_client_id() -> str:
@@ -122,7 +126,7 @@ class Host:
             min_size=2,
             max_size=len(queues) + 6,
             open=False,
-            kwargs={"autocommit": True},
+            kwargs={"autocommit": True, "fallback_application_name": APPLICATION_NAME},
             reconnect_timeout=0,
         )
         await pool.open(wait=True)

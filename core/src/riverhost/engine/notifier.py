@@ -26,6 +26,9 @@ log = structlog.get_logger("riverhost.notifier")
 
 Handler = Callable[[dict[str, Any]], None]
 
+#: How the LISTEN connection shows in ``pg_stat_activity`` unless the URL names it.
+APPLICATION_NAME = "riverhost-listener"
+
 
 class Notifier:
     """Listens on River's channels and dispatches payloads by topic."""
@@ -49,7 +52,7 @@ class Notifier:
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(
-                    self._url, autocommit=True
+                    self._url, autocommit=True, fallback_application_name=APPLICATION_NAME
                 ) as conn:
                     schema = await (await conn.execute("SELECT current_schema()")).fetchone()
                     prefix = f"{schema[0] if schema else 'public'}."
