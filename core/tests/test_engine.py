@@ -195,6 +195,21 @@ def test_an_insert_notification_wakes_the_host_long_before_its_poll(database_url
     assert job.state == "completed"
 
 
+def test_a_job_retried_or_snoozed_for_a_moment_runs_again_when_due_not_at_the_next_poll(
+    database_url,
+):
+    registry = make_registry(poll_interval="1h")
+
+    retried, snoozed = work(
+        database_url,
+        [StepArgs(steps=["fail", "ok"]), StepArgs(steps=["snooze", "ok"])],
+        registry=registry,
+    )
+
+    assert (retried.state, retried.attempt) == ("completed", 2)
+    assert (snoozed.state, snoozed.attempt) == ("completed", 1)
+
+
 def test_poll_only_mode_works_jobs_and_sees_remote_cancels(database_url):
     registry = make_registry(poll_interval="50ms")
 

@@ -29,12 +29,17 @@ from riverhost._asyncio import reraise_if_cancelling
 from riverhost.db import queries
 from riverhost.job import JobProgress
 
-__all__ = ["Completer", "Outcome"]
+__all__ = ["SOON", "Completer", "Outcome"]
 
 log = structlog.get_logger("riverhost.completer")
 
 #: The outcome names :data:`~riverhost.db.queries.COMPLETE_MANY` understands.
 OUTCOMES = frozenset({"completed", "cancelled", "discarded", "retryable", "snoozed", "interrupted"})
+
+
+SOON = timedelta(seconds=5)
+"""River's scheduler horizon: a job retried or snoozed for at most this long is written
+``available`` at once, with its future ``scheduled_at`` (see :data:`queries.COMPLETE_MANY`)."""
 
 
 @dataclass(frozen=True, slots=True)

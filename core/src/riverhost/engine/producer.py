@@ -23,6 +23,7 @@ from psycopg_pool import AsyncConnectionPool
 from riverhost import metrics
 from riverhost._asyncio import reraise_if_cancelling
 from riverhost.db import queries
+from riverhost.engine.completer import SOON, Outcome
 from riverhost.engine.executor import Attempt, Executor
 from riverhost.job import Job
 
@@ -163,6 +164,17 @@ class Producer:
             self._failures = 0
         return [Job.from_row(row) for row in rows]
 
+    def _wake_when_due(self, outcome: Outcome) -> None:
+        """Fetch again when a job retried or snoozed for a moment is due.
+
+        The completer makes such a job ``available`` at once with a future ``scheduled_at``
+        (River's shortcut for delays up to 5 s), and nothing announces the moment it is due;
+        without this, it would wait for the next poll.
+        """
+        if outcome.delay is not None and outcome.delay <= SOON:
+            delay = max(outcome.delay.total_seconds(), 0.0) + 0.005
+            asyncio.get_running_loop().call_later(delay, self._wake.set)
+
     def _start(self, job: Job[dict[str, Any]]) -> None:
         attempt = self._executor.attempt(job)
         self.active[job.id] = attempt
@@ -174,7 +186,8 @@ class Producer:
 
     async def _work(self, attempt: Attempt) -> None:
         try:
-            await self._executor.run(attempt)
+            outcome = await self._executor.run(attempt)
+            self._wake_when_due(outcome)
         except Exception:
             # A bug in the engine, not the worker: say so loudly; the job stays running
             # until the rescuer brings it back.
