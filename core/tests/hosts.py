@@ -8,7 +8,9 @@ database the same way. No sleeping on guesses: every wait is a condition with a 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -27,8 +29,14 @@ class RunningHost:
 
     def __init__(self, env: dict[str, str], *args: str, command: Sequence[str] = ("run",)) -> None:
         argv = [sys.executable, "-m", "riverhost", "--log-format", "json", *command, *args]
+        # A session of its own: close() can kill a supervisor's engine processes with it.
         self.process = subprocess.Popen(
-            argv, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+            argv,
+            env=env,
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
         )
         self.records: list[Record] = []
         self._changed = threading.Condition()
@@ -47,12 +55,14 @@ class RunningHost:
         return self.process.pid
 
     def close(self) -> None:
-        """Kill the process if it still runs; return once every line it wrote is read."""
-        self.process.kill()
+        """Kill the process and any it started; return once every line they wrote is read."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=30)
         self._reader.join(timeout=30)
         assert self.process.stderr is not None
-        self.process.stderr.close()
+        if not self._reader.is_alive():  # closing a pipe another thread reads would block
+            self.process.stderr.close()
 
     def _read(self) -> None:
         assert self.process.stderr is not None

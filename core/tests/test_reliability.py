@@ -10,6 +10,7 @@ workers, SIGTERM in a burst) are in ``test_reliability_processes.py``.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -22,6 +23,7 @@ from engine_plugin import LongStepArgs, StepArgs, SyncStepArgs
 
 from riverhost import AsyncClient, metrics
 from riverhost.config import load_config
+from riverhost.engine.executor import WorkerThreads
 from riverhost.registry import host_from_objects
 from riverhost.testing import running_host, wait_for_jobs
 
@@ -69,8 +71,12 @@ async def terminate(url: str, pids: list[int]) -> None:
 
 
 @pytest.fixture(autouse=True)
-def nothing_left_running(database_url: str) -> Iterator[None]:
-    """Every test here ends with no job ``running``: each failure was recovered from."""
+def nothing_left_running(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every database test here ends with no job ``running``: each failure was recovered from."""
+    if "database_url" not in request.fixturenames:
+        yield
+        return
+    database_url = request.getfixturevalue("database_url")
     yield
     with psycopg.connect(database_url) as conn:
         running = conn.execute("SELECT id FROM river_job WHERE state = 'running'").fetchall()
@@ -251,6 +257,23 @@ def test_a_worker_deaf_to_its_timeout_fails_the_job_frees_its_slot_and_is_report
     assert stuck[1]["job_id"] == left.id
     assert stuck[1]["reason"] == "shutdown"
     assert (left.state, left.attempt, left.errors) == ("available", 0, ())
+
+
+def test_a_sync_worker_starts_at_once_even_when_every_thread_is_stuck():
+    threads = WorkerThreads()
+    release = threading.Event()
+    stuck = [threads.submit(release.wait) for _ in range(3)]
+    try:
+        quick = threads.submit(lambda: "ran")
+        assert quick.result(timeout=5) == "ran"  # not queued behind the stuck ones
+        ran_in = {threads.submit(threading.current_thread).result(timeout=5) for _ in range(20)}
+        # Idle threads take the next call: not a thread per call (one more while one finishes).
+        assert threads.size <= 3 + 2
+        assert all(thread.daemon for thread in ran_in)  # a stuck one cannot hold up the exit
+    finally:
+        release.set()
+        threads.shutdown(wait=True)
+    assert all(f.result(timeout=5) for f in stuck)
 
 
 # --------------------------------------------------------------------------- rows from elsewhere

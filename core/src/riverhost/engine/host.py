@@ -18,7 +18,6 @@ import contextlib
 import os
 import socket
 from collections.abc import Callable, Coroutine
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,7 +29,7 @@ from riverhost import metrics
 from riverhost._asyncio import reraise_if_cancelling
 from riverhost.client import AsyncClient
 from riverhost.engine.completer import Completer, Outcome
-from riverhost.engine.executor import STOP_GRACE, Executor
+from riverhost.engine.executor import STOP_GRACE, Executor, WorkerThreads
 from riverhost.engine.notifier import Notifier
 from riverhost.engine.producer import Producer
 from riverhost.events import Event, EventBus
@@ -120,7 +119,6 @@ class Host:
         config = self.registry.config
         jobs, maintenance = config.jobs, config.maintenance
         queues = self.registry.queues
-        slots = sum(q.max_workers for q in queues.values())
         pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
             self.url,
             min_size=2,
@@ -135,7 +133,7 @@ class Host:
                 config.metrics.listen, offset=self._metrics_offset
             )
             log.info("metrics.serving", port=self.metrics_port)
-        threads = ThreadPoolExecutor(max_workers=slots + 16, thread_name_prefix="riverhost-job")
+        threads = WorkerThreads()
         completer = Completer(pool, on_written=self._written)
         executor = Executor(
             dict(self.registry.kinds), completer, threads, is_leader=lambda: self.is_leader
