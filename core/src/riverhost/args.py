@@ -78,7 +78,8 @@ class JobArgs(BaseModel):
             force: bool = False
     """
 
-    model_config = ConfigDict(extra="forbid")
+    # JSON has no NaN or infinity: refuse them here, or pydantic would write them as null.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     kind: ClassVar[str] = ""
     insert_opts: ClassVar[InsertOpts] = InsertOpts()
@@ -109,7 +110,10 @@ class RawArgs:
         return dict(self.args)
 
     def to_json_text(self) -> str:
-        return json.dumps(self.args, separators=(",", ":"), ensure_ascii=False)
+        try:
+            return json.dumps(self.args, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        except ValueError as exc:  # NaN or infinity: JSON cannot carry them
+            raise ValueError(f"args of kind {self.kind!r} cannot be stored as JSON: {exc}") from exc
 
 
 @dataclass(frozen=True)
