@@ -13,6 +13,8 @@ from engine_plugin import OtherQueueArgs, StepArgs, SyncStepArgs
 
 from riverhost import AsyncClient, InsertOpts, JobFilter, RawArgs
 from riverhost.config import load_config
+from riverhost.engine import producer
+from riverhost.job import Job
 from riverhost.registry import host_from_objects
 from riverhost.testing import running_host, wait_for_jobs
 
@@ -208,6 +210,31 @@ def test_a_job_retried_or_snoozed_for_a_moment_runs_again_when_due_not_at_the_ne
 
     assert (retried.state, retried.attempt) == ("completed", 2)
     assert (snoozed.state, snoozed.attempt) == ("completed", 1)
+
+
+def test_a_fetched_row_that_cannot_be_read_is_discarded_and_the_queue_goes_on(
+    database_url, monkeypatch
+):
+    class FussyJob(Job):
+        """What the producer reads rows with: fails on one marked row."""
+
+        @classmethod
+        def from_row(cls, row):
+            if row[9].get("note") == "unreadable":
+                raise ValueError("a shape no reader knows")
+            return Job.from_row(row)
+
+    monkeypatch.setattr(producer, "Job", FussyJob)
+
+    bad, good = work(
+        database_url, [StepArgs(steps=["ok"], note="unreadable"), StepArgs(steps=["ok"])]
+    )
+
+    assert bad.state == "discarded"
+    assert bad.errors[0].error == (
+        "the job row cannot be read: ValueError: a shape no reader knows"
+    )
+    assert good.state == "completed"
 
 
 def test_poll_only_mode_works_jobs_and_sees_remote_cancels(database_url):

@@ -18,12 +18,8 @@ from hosts import RunningHost, poll
 
 from riverhost import Client, InsertOpts, InsertParams, RawArgs
 
-
-@pytest.fixture
-def url(riverhost_server, database_url):
-    if riverhost_server.name != "embedded":
-        pytest.skip("process behaviour: once is enough (on the embedded server)")
-    return database_url
+# The embedded server only, whatever servers the session has: once is enough here.
+pytestmark = pytest.mark.parametrize("riverhost_server", ["embedded"], indirect=True)
 
 
 def fleet_env(plugin_env, url, tmp_path, **extra):
@@ -48,8 +44,9 @@ def finished(tmp_path) -> Counter[int]:
 
 
 def test_a_worker_that_kills_its_process_is_retried_then_discarded_and_spares_the_rest(
-    plugin_env, url, tmp_path
+    plugin_env, database_url, tmp_path
 ):
+    url = database_url
     env = fleet_env(plugin_env, url, tmp_path, RIVERHOST_JOBS__SHUTDOWN_TIMEOUT="2s")
     with ExitStack() as stack, psycopg.connect(url, autocommit=True) as conn:
         # The leader serves no crash jobs, so the one crashing never holds the lease.
@@ -102,9 +99,10 @@ def test_a_worker_that_kills_its_process_is_retried_then_discarded_and_spares_th
 
 
 def test_sigterm_in_a_burst_finishes_short_jobs_gives_back_long_ones_and_exits_zero(
-    plugin_env, url, tmp_path
+    plugin_env, database_url, tmp_path
 ):
     shutdown = 1.0
+    url = database_url
     env = fleet_env(plugin_env, url, tmp_path, RIVERHOST_JOBS__SHUTDOWN_TIMEOUT=f"{shutdown}s")
     with (
         RunningHost(env, "--processes", "2") as host,

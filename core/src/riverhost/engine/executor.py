@@ -18,7 +18,7 @@ import queue
 import threading
 import time
 import traceback
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import Executor as _FuturesExecutor
 from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
@@ -252,6 +252,17 @@ class Executor:
             return self._failure(attempt, "job cancelled remotely", trace, outcome="cancelled")
         timeout = format_duration(registered.spec.timeout)
         return self._failure(attempt, f"TimeoutError: job timed out after {timeout}", trace)
+
+    def discard_unreadable(self, row: Sequence[Any], exc: Exception) -> None:
+        """End a fetched row that cannot even be read as a job: discarded, saying why.
+
+        ``row`` has :data:`~riverhost.db.queries.FETCH`'s columns (those of ``Job.from_row``).
+        """
+        job_id, attempt, attempted_at, kind, queue = row[0], row[2], row[4], row[12], row[14]
+        message = f"the job row cannot be read: {type(exc).__name__}: {exc}"
+        log.error("job.unreadable", job_id=job_id, kind=kind, error=message)
+        error = {"at": _rfc3339(attempted_at), "attempt": attempt, "error": message, "trace": ""}
+        self._completer.add(Outcome(job_id, attempted_at, kind, queue, "discarded", error=error))
 
     def _failure(
         self,

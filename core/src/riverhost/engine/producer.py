@@ -162,7 +162,13 @@ class Producer:
         if self._failures:
             log.info("producer.fetch_recovered", queue=self.queue, failures=self._failures)
             self._failures = 0
-        return [Job.from_row(row) for row in rows]
+        jobs = []
+        for row in rows:
+            try:
+                jobs.append(Job.from_row(row))
+            except Exception as exc:  # noqa: BLE001 - one unreadable row must not end the queue
+                self._executor.discard_unreadable(row, exc)
+        return jobs
 
     def _wake_when_due(self, outcome: Outcome) -> None:
         """Fetch again when a job retried or snoozed for a moment is due.
