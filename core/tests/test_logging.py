@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import re
 
 import pytest
@@ -14,8 +15,12 @@ from riverhost import logging as riverhost_logging
 
 @pytest.fixture(autouse=True)
 def _restore_structlog():
+    root, pool = logging.getLogger(), logging.getLogger("psycopg.pool")
+    handlers, level, pool_level = root.handlers[:], root.level, pool.level
     yield
     structlog.reset_defaults()
+    root.handlers[:], root.level = handlers, level
+    pool.setLevel(pool_level)
 
 
 class Terminal(io.StringIO):
@@ -57,3 +62,19 @@ def test_level_filters_lower_events():
     assert [json.loads(line)["event"] for line in stream.getvalue().splitlines()] == [
         "plugin.load_failed"
     ]
+
+
+def test_standard_library_records_are_json_lines_too_and_the_pool_speaks_only_of_errors():
+    stream = io.StringIO()
+    riverhost_logging.configure(format="json", stream=stream)
+
+    logging.getLogger("pluggy").warning("hook %s was slow", "x")
+    logging.getLogger("psycopg.pool").warning("error connecting in 'pool-1'")
+    logging.getLogger("psycopg.pool").error("pool 'pool-1' gave up")
+
+    records = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [(r["logger"], r["level"], r["event"]) for r in records] == [
+        ("pluggy", "warning", "hook x was slow"),
+        ("psycopg.pool", "error", "pool 'pool-1' gave up"),
+    ]
+    assert all(r["timestamp"].endswith("Z") for r in records)

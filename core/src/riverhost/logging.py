@@ -50,3 +50,28 @@ def configure(
         logger_factory=structlog.WriteLoggerFactory(out),
         cache_logger_on_first_use=False,
     )
+    _route_stdlib_logging(out, renderer, _LEVELS[level])
+
+
+def _route_stdlib_logging(out: TextIO, renderer: structlog.typing.Processor, level: int) -> None:
+    """Render the standard library's records (psycopg, pluggy, ...) like riverhost's own.
+
+    Without this a library's warning is a plain-text line in a stream of JSON objects.
+    ``psycopg.pool`` warns once per failed reconnect; riverhost's parts already report an
+    outage once and its end once, so the pool speaks only of errors.
+    """
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            foreign_pre_chain=[
+                structlog.stdlib.add_logger_name,
+                structlog.stdlib.add_log_level,
+                structlog.processors.TimeStamper(fmt="iso", utc=True),
+            ],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    logging.getLogger("psycopg.pool").setLevel(max(level, logging.ERROR))
