@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 from riverhost import AsyncClient, InsertOpts, JobArgs, JobKind, RawArgs, UniqueOpts
 from riverhost.config import load_config
 from riverhost.db.unique import go_json, unique_key, unique_key_string
-from riverhost.errors import ConfigError, ConfigFileError
+from riverhost.errors import ConfigError, ConfigFileError, InsertError
 
 FEW = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 #: For tests that rewrite one file in ``tmp_path`` on every example.
@@ -269,6 +269,21 @@ def test_deeply_nested_args_have_a_unique_key():
         kind="k_nested", queue="default", encoded_args={"n": nested}, opts=opts, now=now
     )
     assert json.loads(text.removeprefix("&kind=k_nested&args=")) == {"n": nested}
+
+
+def test_args_too_deep_for_a_unique_key_are_refused_saying_so(database_url):
+    nested: Any = "bottom"
+    for _ in range(400):  # 800 levels: JSON encodes them, the unique key's encoder cannot
+        nested = {"down": [nested]}
+    unique = InsertOpts(unique=UniqueOpts(by_args=True))
+
+    with pytest.raises(InsertError, match="nest too deeply to compute a unique key"):
+        insert(database_url, RawArgs("k_deep", {"n": nested}, unique))
+    assert insert(database_url, RawArgs("k_deep", {"n": nested}))[0].kind == "k_deep"
+    for _ in range(400):
+        nested = {"down": [nested]}
+    with pytest.raises(InsertError, match="nest too deeply to encode"):
+        insert(database_url, RawArgs("k_deep", {"n": nested}))
 
 
 # --------------------------------------------------------------------------- the database's limits

@@ -99,6 +99,9 @@ class _Row:
     unique_states: int | None
 
 
+_TOO_DEEP = "its args nest too deeply"
+
+
 def _rows(items: Sequence[InsertParams], defaults: _KindDefaults) -> list[_Row]:
     """Resolve every item's options (call, args class, declared kind, defaults) and key."""
     now = datetime.now(UTC)
@@ -121,21 +124,28 @@ def _rows(items: Sequence[InsertParams], defaults: _KindDefaults) -> list[_Row]:
             )
         key = states = None
         if opts.unique is not None and opts.unique.is_unique:
-            text = unique_key_string(
-                kind=kind,
-                queue=opts.queue,
-                encoded_args=args.to_json(),
-                opts=opts.unique,
-                now=now,
-                scheduled_at=opts.scheduled_at,
-            )
+            try:
+                text = unique_key_string(
+                    kind=kind,
+                    queue=opts.queue,
+                    encoded_args=args.to_json(),
+                    opts=opts.unique,
+                    now=now,
+                    scheduled_at=opts.scheduled_at,
+                )
+            except RecursionError as exc:
+                raise InsertError(index, kind, _TOO_DEEP + " to compute a unique key") from exc
             key = unique_key(text)
             states = unique_states_bitmask(opts.unique.by_state)
         if item.unique is not None:
             key, states = item.unique
+        try:
+            text = args.to_json_text()
+        except RecursionError as exc:
+            raise InsertError(index, kind, _TOO_DEEP + " to encode") from exc
         rows.append(
             _Row(
-                args.to_json_text(),
+                text,
                 kind,
                 opts.max_attempts,
                 dict(opts.metadata),
