@@ -76,3 +76,14 @@ def bench(session: nox.Session) -> None:
     """
     session.install("-e", "core[embedded]", "matplotlib")
     session.run("python", "-m", "benchmarks.bench", *session.posargs)
+
+
+@nox.session
+def soak(session: nox.Session) -> None:
+    """The bounded soak of the fleet: ``nox -s soak [-- --minutes 3 --hosts 2 --processes 2]``.
+
+    core[test] brings hatchling, which builds the soak's plugin. Uses ``RIVERHOST_DATABASE_URL``
+    or the embedded PostgreSQL; writes ``benchmarks/results/soak-latest.json``.
+    """
+    session.install("-e", CORE_TEST)
+    session.run("python", "-m", "benchmarks.soak", *session.posargs)
