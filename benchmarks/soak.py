@@ -212,7 +212,9 @@ class Life:
                 "rss_growth": round(growth, 3),
                 # Judged only over a minute or more past the warm-up: less is noise.
                 "rss_growth_flagged": t1 - t0 >= 60 and growth > RSS_GROWTH_LIMIT,
-                "processes_at_end": len(procs),
+                # By pid: the supervisor, its engine processes, multiprocessing's helpers.
+                "rss_by_process_start_kib": warm[0][2],
+                "rss_by_process_end_kib": procs,
                 "rss_series": [[round(t - self.started, 1), kib] for t, kib, _ in self.samples],
             }
         return out
@@ -378,7 +380,6 @@ def database(options: argparse.Namespace) -> Iterator[tuple[str, str]]:
 
 def soak(options: argparse.Namespace, url: str, folder: Path) -> dict[str, Any]:
     """Run the fleet, the inserter and the kills; return everything the audit needs."""
-    from riverhost.db.migrate import migrate
     from riverhost.testing import command_environment
 
     site = build_plugin(folder)
@@ -386,7 +387,8 @@ def soak(options: argparse.Namespace, url: str, folder: Path) -> dict[str, Any]:
     env = command_environment(
         site, RIVERHOST_DATABASE_URL=url, RH_SOAK_DONE=str(done_file), **HOST_SETTINGS
     )
-    migrate(url)
+    migrate = [sys.executable, "-m", "riverhost", "--log-format", "json", "migrate"]
+    subprocess.run(migrate, env=env, cwd=folder, check=True, capture_output=True)
     hosts = [Host(i, env, options.processes, folder) for i in range(options.hosts)]
     victims = hosts[1:] or hosts  # host 0 lives the whole run when there are others
     kills: list[dict[str, Any]] = []
