@@ -23,7 +23,7 @@ from engine_plugin import LongStepArgs, StepArgs, SyncStepArgs
 
 from riverhost import AsyncClient, metrics
 from riverhost.config import load_config
-from riverhost.engine.executor import WorkerThreads
+from riverhost.engine.threads import WorkerThreads
 from riverhost.registry import host_from_objects
 from riverhost.testing import running_host, wait_for_jobs
 

@@ -29,9 +29,10 @@ from riverhost import metrics
 from riverhost._asyncio import reraise_if_cancelling
 from riverhost.client import AsyncClient
 from riverhost.engine.completer import Completer, Outcome
-from riverhost.engine.executor import STOP_GRACE, Executor, WorkerThreads
+from riverhost.engine.executor import STOP_GRACE, Executor
 from riverhost.engine.notifier import Notifier
 from riverhost.engine.producer import Producer
+from riverhost.engine.threads import WorkerThreads
 from riverhost.events import Event, EventBus
 from riverhost.maintenance.cleaner import Cleaner
 from riverhost.maintenance.heartbeat import Heartbeat
