@@ -77,13 +77,20 @@ class WorkerThreads(_FuturesExecutor):
         while (work := self._work.get()) is not None:
             future, fn, args, kwargs = work
             del work
+            outcome: BaseException | None = None
+            result: Any = None
             if future.set_running_or_notify_cancel():
                 try:
                     result = fn(*args, **kwargs)
                 except BaseException as exc:  # noqa: BLE001 - it becomes the attempt's outcome
-                    future.set_exception(exc)
-                else:
-                    future.set_result(result)
-            del future, fn, args, kwargs  # free the job's objects while idle
+                    outcome = exc
+            # Count this thread idle before anyone learns the call ended: whoever submits next
+            # on hearing of it must find this thread free, not start another.
             with self._lock:
                 self._idle += 1
+            if not future.done():
+                if outcome is not None:
+                    future.set_exception(outcome)
+                else:
+                    future.set_result(result)
+            del future, fn, args, kwargs, result, outcome  # free the job's objects while idle
