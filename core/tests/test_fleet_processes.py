@@ -70,10 +70,16 @@ def test_a_killed_leader_is_replaced_and_its_jobs_finish_once_on_the_survivors(
         killed_at = time.monotonic()
         killed_wall = datetime.now(UTC)
         assert hosts.pop(leader).wait(timeout=10) == -signal.SIGKILL
+        # The dead leader can renew no more: its lease ends at this expires_at.
+        lapsed = conn.execute(
+            "SELECT expires_at FROM river_leader WHERE leader_id = %s", (leader,)
+        ).fetchone()
 
-        successor = poll(
-            conn, "SELECT leader_id FROM river_leader", lambda rows: rows and rows[0][0] != leader
-        )[0][0]
+        successor, elected_at = poll(
+            conn,
+            "SELECT leader_id, elected_at FROM river_leader",
+            lambda rows: rows and rows[0][0] != leader,
+        )[0]
         takeover = time.monotonic() - killed_at
         poll(
             conn,
@@ -101,7 +107,10 @@ def test_a_killed_leader_is_replaced_and_its_jobs_finish_once_on_the_survivors(
     waited = (restarted - killed_wall).total_seconds()
     print(f"takeover {takeover:.2f} s; the dead host's jobs started again after {waited:.2f} s")
     assert successor in hosts
-    assert takeover < 15 + 1  # within River's lease, plus the time to notice
+    # Within the lease: the successor bid when the dead lease lapsed, not a 5-6 s bid interval
+    # later (both times from the database's clock; the margin only absorbs a loaded machine).
+    assert lapsed is not None
+    assert (elected_at - lapsed[0]).total_seconds() < 3
     assert len(orphans) == 4, sleepers
     finished = Counter(int(line.split()[0]) for line in done_file.read_text().splitlines())
     assert finished == dict.fromkeys(ids, 1)  # every job finished, none twice
