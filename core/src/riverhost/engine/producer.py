@@ -67,8 +67,8 @@ class Producer:
         self._idle = asyncio.Event()
         self._idle.set()
         self._failures = 0
-        self.paused_fleet = False
-        """Paused for the whole fleet (``river_queue.paused_at``)."""
+        self._paused_fleet = False
+        self._pause_changes = 0
         self.paused_here = False
         """Paused on this host only."""
         self._registered = -1e9
@@ -78,6 +78,16 @@ class Producer:
     @property
     def paused(self) -> bool:
         return self.paused_fleet or self.paused_here
+
+    @property
+    def paused_fleet(self) -> bool:
+        """Paused for the whole fleet (``river_queue.paused_at``)."""
+        return self._paused_fleet
+
+    @paused_fleet.setter
+    def paused_fleet(self, value: bool) -> None:
+        self._paused_fleet = value
+        self._pause_changes += 1
 
     def wake(self) -> None:
         """Fetch now (or as soon as the cooldown allows)."""
@@ -112,6 +122,10 @@ class Producer:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout)
             self._wake.clear()
+            wait = last_empty + self._cooldown - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            # Checked after every wait, so a pause that arrived meanwhile is never missed.
             if not self._fetching:
                 return
             if self.paused:
@@ -120,9 +134,6 @@ class Producer:
             if free <= 0:
                 self._fetch_when_free = True
                 continue
-            wait = last_empty + self._cooldown - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
             jobs = await self._fetch(free)
             if not jobs:
                 last_empty = time.monotonic()
@@ -134,6 +145,7 @@ class Producer:
     async def register_queue(self) -> None:
         """Record the queue as served (River's queue cleaner drops queues idle for 24 h) and
         read whether it is paused."""
+        changes = self._pause_changes
         try:
             async with self._pool.connection() as conn:
                 row = await (await conn.execute(queries.QUEUE_UPSERT, (self.queue,))).fetchone()
@@ -142,11 +154,14 @@ class Producer:
             log.warning("queue.register_failed", queue=self.queue, error=str(exc))
             return
         self._registered = time.monotonic()
-        self.paused_fleet = bool(row and row[0])
+        if self._pause_changes == changes:  # else a notification meanwhile is newer than this row
+            self.paused_fleet = bool(row and row[0])
 
     async def _fetch(self, limit: int) -> list[Job[dict[str, Any]]]:
         try:
             async with self._pool.connection() as conn:
+                if self.paused:  # paused while waiting for the connection
+                    return []
                 started = time.perf_counter()
                 cursor = await conn.execute(queries.FETCH, {**self._params, "limit": limit})
                 rows = await cursor.fetchall()
