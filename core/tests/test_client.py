@@ -120,6 +120,30 @@ def test_insert_many_fast_copies_every_option_through(client, database_url):
     assert len(unique.unique_key) == 32
 
 
+def test_insert_many_fast_leaves_plain_jobs_to_the_column_defaults(client):
+    # Plain jobs leave every optional column to River's defaults: the server clock included.
+    client.insert_many_fast([RawArgs("bulk", {"n": 1}), RawArgs("bulk", {"n": 2})])
+    jobs = client.list(JobFilter(newest_first=False)).jobs
+
+    assert [j.args for j in jobs] == [{"n": 1}, {"n": 2}]
+    assert all(j.scheduled_at == j.created_at for j in jobs)  # both the transaction's now()
+    assert all((j.state, j.priority, j.tags, j.metadata) == ("available", 1, (), {}) for j in jobs)
+
+
+def test_a_copy_statement_names_only_the_columns_in_use():
+    from riverhost.client import _copy_data, _KindDefaults, _params
+
+    plain = _copy_data(_params([RawArgs("k", {})]), _KindDefaults())
+    tagged = _copy_data(
+        _params([RawArgs("k", {}), InsertParams(RawArgs("k", {}), InsertOpts(tags=("t",)))]),
+        _KindDefaults(),
+    )
+
+    assert plain.statement == "COPY river_job (args, kind, max_attempts, queue) FROM STDIN"
+    assert tagged.statement == "COPY river_job (args, kind, max_attempts, queue, tags) FROM STDIN"
+    assert tagged.lines == ["{}\tk\t25\tdefault\t{}\n", '{}\tk\t25\tdefault\t{"t"}\n']
+
+
 def test_insert_many_fast_fails_the_whole_batch_on_a_unique_conflict(client, database_url):
     client.insert(RawArgs("email", {"a": 1}), BY_ARGS)
 

@@ -82,19 +82,16 @@ class _KindDefaults:
 # ----------------------------------------------------------------------------- statements
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Row:
-    """One job ready to insert, its options resolved and its unique key computed."""
+    """One job ready to insert, its options resolved and its unique key computed.
+
+    Rows of one batch share their :class:`ResolvedOpts`: a row is built per job, cheaply.
+    """
 
     args: str  # JSON text
     kind: str
-    max_attempts: int
-    metadata: dict[str, Any]
-    priority: int
-    queue: str
-    scheduled_at: datetime | None
-    pending: bool
-    tags: tuple[str, ...]
+    opts: ResolvedOpts
     unique_key: bytes | None
     unique_states: int | None
 
@@ -143,21 +140,7 @@ def _rows(items: Sequence[InsertParams], defaults: _KindDefaults) -> list[_Row]:
             text = args.to_json_text()
         except RecursionError as exc:
             raise InsertError(index, kind, _TOO_DEEP + " to encode") from exc
-        rows.append(
-            _Row(
-                text,
-                kind,
-                opts.max_attempts,
-                dict(opts.metadata),
-                opts.priority,
-                opts.queue,
-                opts.scheduled_at,
-                opts.pending,
-                opts.tags,
-                key,
-                states,
-            )
-        )
+        rows.append(_Row(text, kind, opts, key, states))
     return rows
 
 
@@ -184,18 +167,18 @@ def _insert_statement(
     params: dict[str, Any] = {
         "args": [r.args for r in sent],
         "kinds": [r.kind for r in sent],
-        "max_attempts": [r.max_attempts for r in sent],
-        "metadata": [Jsonb(r.metadata) for r in sent],
-        "priorities": [r.priority for r in sent],
-        "queues": [r.queue for r in sent],
-        "scheduled_at": [r.scheduled_at for r in sent],
-        "pending": [r.pending for r in sent],
-        "tags": [",".join(r.tags) for r in sent],
+        "max_attempts": [r.opts.max_attempts for r in sent],
+        "metadata": [Jsonb(r.opts.metadata) for r in sent],
+        "priorities": [r.opts.priority for r in sent],
+        "queues": [r.opts.queue for r in sent],
+        "scheduled_at": [r.opts.scheduled_at for r in sent],
+        "pending": [r.opts.pending for r in sent],
+        "tags": [",".join(r.opts.tags) for r in sent],
         "unique_keys": [r.unique_key for r in sent],
         "unique_states": [
             None if r.unique_states is None else f"{r.unique_states:08b}" for r in sent
         ],
-        "notify": sorted({r.queue for r in sent}),
+        "notify": sorted({r.opts.queue for r in sent}),
     }
     if len(sent) == 1:
         one = {name: values[0] for name, values in params.items() if name != "notify"}
@@ -203,46 +186,70 @@ def _insert_statement(
     return queries.INSERT_MANY, params, answers
 
 
-def _copy_data(
-    items: Sequence[InsertParams], defaults: _KindDefaults
-) -> tuple[list[str], list[str]]:
-    """Lines of :data:`~riverhost.db.queries.COPY`'s text format and the queues to notify.
+@dataclass(frozen=True, slots=True)
+class _CopyBatch:
+    """A COPY ready to stream: its statement, its lines and the queues to notify."""
+
+    statement: LiteralString
+    lines: list[str]
+    queues: list[str]
+
+
+#: What a row that needs no value of its own writes in a :data:`queries.COPY_OPTIONAL` column
+#: another row of the batch needs (``scheduled_at`` is the only one with no fixed text).
+_COPY_DEFAULT_TEXT = ("{}", "1", None, "available", "{}", "\\N", "\\N")
+
+
+def _copy_data(items: Sequence[InsertParams], defaults: _KindDefaults) -> _CopyBatch:
+    """The COPY of these items in COPY's text format, and the queues to notify.
 
     Built as text in one pass: no per-value adaptation, so the client keeps up with the server.
     JSON text holds no raw tab, newline or carriage return (JSON escapes them), so doubling its
     backslashes is all the escaping COPY needs; kinds, queues and tags are validated to safe
-    characters. COPY cannot ask the database for ``now()`` per row, so a job without
-    ``scheduled_at`` gets the client's clock, as River's ``InsertManyFast`` does.
+    characters. Optional columns go only when a row needs them; a row whose column goes for
+    another's sake writes River's default, and for ``scheduled_at`` the client's clock (COPY
+    cannot ask for ``now()`` per row), as River's ``InsertManyFast`` does.
     """
     now = datetime.now(UTC)
-    now_text = now.isoformat()
-    lines = []
+    rows = _rows(items, defaults)
     queues = set()
-    for r in _rows(items, defaults):
-        scheduled = r.scheduled_at or now
-        state = "pending" if r.pending else "scheduled" if scheduled > now else "available"
-        if state == "available":
-            queues.add(r.queue)
-        metadata = json.dumps(r.metadata, separators=(",", ":")) if r.metadata else "{}"
-        lines.append(
-            "\t".join(
-                (
-                    r.args.replace("\\", "\\\\"),
-                    r.kind,
-                    str(r.max_attempts),
-                    metadata.replace("\\", "\\\\"),
-                    str(r.priority),
-                    r.queue,
-                    now_text if r.scheduled_at is None else scheduled.isoformat(),
-                    state,
-                    "{" + ",".join(f'"{tag}"' for tag in r.tags) + "}",
-                    "\\N" if r.unique_key is None else "\\\\x" + r.unique_key.hex(),
-                    "\\N" if r.unique_states is None else f"{r.unique_states:08b}",
-                )
-            )
-            + "\n"
+    optional: list[tuple[str | None, ...]] = []
+    for r in rows:
+        scheduled = r.opts.scheduled_at
+        state = (
+            "pending"
+            if r.opts.pending
+            else "scheduled"
+            if scheduled is not None and scheduled > now
+            else None
         )
-    return lines, sorted(queues)
+        if state is None:
+            queues.add(r.opts.queue)
+        optional.append(
+            (
+                json.dumps(r.opts.metadata, separators=(",", ":")).replace("\\", "\\\\")
+                if r.opts.metadata
+                else None,
+                None if r.opts.priority == 1 else str(r.opts.priority),
+                None if scheduled is None else scheduled.isoformat(),
+                state,
+                "{" + ",".join(f'"{tag}"' for tag in r.opts.tags) + "}" if r.opts.tags else None,
+                None if r.unique_key is None else "\\\\x" + r.unique_key.hex(),
+                None if r.unique_states is None else f"{r.unique_states:08b}",
+            )
+        )
+    columns = list(zip(*optional, strict=True))
+    sent = [i for i, column in enumerate(columns) if any(v is not None for v in column)]
+    fallback = [_COPY_DEFAULT_TEXT[i] or now.isoformat() for i in sent]
+    lines = []
+    for r, values in zip(rows, optional, strict=True):
+        fields = [r.args.replace("\\", "\\\\"), r.kind, str(r.opts.max_attempts), r.opts.queue]
+        for i, default in zip(sent, fallback, strict=True):
+            value = values[i]
+            fields.append(default if value is None else value)
+        lines.append("\t".join(fields) + "\n")
+    statement = queries.copy_statement([queries.COPY_OPTIONAL[i] for i in sent])
+    return _CopyBatch(statement, lines, sorted(queues))
 
 
 _COPY_CHUNK = 2000
@@ -420,21 +427,21 @@ class AsyncClient:
         No rows come back, and a unique job that conflicts fails the whole batch (River's
         ``InsertManyFast``); use :meth:`insert_many` when either matters.
         """
-        lines, queues = _copy_data(_params(items), self._defaults)
+        batch = _copy_data(_params(items), self._defaults)
         if conn is not None:
-            await self._copy(conn, lines, queues)
+            await self._copy(conn, batch)
         else:
             async with self.pool.connection() as own, own.transaction():
-                await self._copy(own, lines, queues)
-        return len(lines)
+                await self._copy(own, batch)
+        return len(batch.lines)
 
     @staticmethod
-    async def _copy(conn: _AsyncConn, lines: list[str], queues: list[str]) -> None:
+    async def _copy(conn: _AsyncConn, batch: _CopyBatch) -> None:
         async with conn.cursor() as cursor:
-            async with cursor.copy(queries.COPY) as copy:
-                for start in range(0, len(lines), _COPY_CHUNK):
-                    await copy.write("".join(lines[start : start + _COPY_CHUNK]))
-            for queue in queues:
+            async with cursor.copy(batch.statement) as copy:
+                for start in range(0, len(batch.lines), _COPY_CHUNK):
+                    await copy.write("".join(batch.lines[start : start + _COPY_CHUNK]))
+            for queue in batch.queues:
                 await cursor.execute(queries.NOTIFY, ("river_insert", json.dumps({"queue": queue})))
 
     async def get(self, job_id: int, *, conn: _AsyncConn | None = None) -> Job[dict[str, Any]]:
@@ -546,21 +553,21 @@ class Client:
         self, items: Iterable[Args | InsertParams], *, conn: _Conn | None = None
     ) -> int:
         """See :meth:`AsyncClient.insert_many_fast`."""
-        lines, queues = _copy_data(_params(items), self._defaults)
+        batch = _copy_data(_params(items), self._defaults)
         if conn is not None:
-            self._copy(conn, lines, queues)
+            self._copy(conn, batch)
         else:
             with self.pool.connection() as own, own.transaction():
-                self._copy(own, lines, queues)
-        return len(lines)
+                self._copy(own, batch)
+        return len(batch.lines)
 
     @staticmethod
-    def _copy(conn: _Conn, lines: list[str], queues: list[str]) -> None:
+    def _copy(conn: _Conn, batch: _CopyBatch) -> None:
         with conn.cursor() as cursor:
-            with cursor.copy(queries.COPY) as copy:
-                for start in range(0, len(lines), _COPY_CHUNK):
-                    copy.write("".join(lines[start : start + _COPY_CHUNK]))
-            for queue in queues:
+            with cursor.copy(batch.statement) as copy:
+                for start in range(0, len(batch.lines), _COPY_CHUNK):
+                    copy.write("".join(batch.lines[start : start + _COPY_CHUNK]))
+            for queue in batch.queues:
                 cursor.execute(queries.NOTIFY, ("river_insert", json.dumps({"queue": queue})))
 
     def get(self, job_id: int, *, conn: _Conn | None = None) -> Job[dict[str, Any]]:

@@ -12,13 +12,15 @@ Nothing here is assembled from user input; the job listing composes fixed fragme
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import LiteralString
 
 __all__ = [
     "CANCEL",
     "CLEAN",
     "COMPLETE_MANY",
-    "COPY",
+    "COPY_ALWAYS",
+    "COPY_OPTIONAL",
     "DELETE",
     "FETCH",
     "GET",
@@ -44,6 +46,7 @@ __all__ = [
     "RETRY",
     "SCHEDULE",
     "UNSERVED_KINDS",
+    "copy_statement",
 ]
 
 JOB_COLUMNS: LiteralString = (
@@ -141,15 +144,29 @@ INSERT_ONE: LiteralString = (
 """:data:`INSERT_MANY` for a single job, its parameters scalars: no arrays to encode or unnest,
 which is most of a lone insert's client time."""
 
-COPY_COLUMNS: LiteralString = (
-    "args, kind, max_attempts, metadata, priority, queue, scheduled_at, state, tags, "
-    "unique_key, unique_states"
+COPY_ALWAYS: tuple[LiteralString, ...] = ("args", "kind", "max_attempts", "queue")
+"""The columns every COPY sends."""
+COPY_OPTIONAL: tuple[LiteralString, ...] = (
+    "metadata",
+    "priority",
+    "scheduled_at",
+    "state",
+    "tags",
+    "unique_key",
+    "unique_states",
 )
-COPY: LiteralString = f"COPY river_job ({COPY_COLUMNS}) FROM STDIN"
-"""The bulk path: rows streamed in COPY's text format, no rows returned.
+"""The columns a COPY sends only when some row of the batch differs from River's column
+default: every column left out is one the server need not parse per row."""
 
-A unique conflict fails the whole batch, as River's ``InsertManyFast`` does.
-"""
+
+def copy_statement(optional: Sequence[LiteralString]) -> LiteralString:
+    """The bulk path: rows streamed in COPY's text format into :data:`COPY_ALWAYS` and the
+    given :data:`COPY_OPTIONAL` columns (in that order); no rows returned.
+
+    A unique conflict fails the whole batch, as River's ``InsertManyFast`` does.
+    """
+    return "COPY river_job (" + ", ".join((*COPY_ALWAYS, *optional)) + ") FROM STDIN"
+
 
 # ----------------------------------------------------------------------------- engine
 
