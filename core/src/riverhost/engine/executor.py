@@ -42,30 +42,52 @@ _DEFAULT_RETRY = RiverDefaultRetry()
 
 
 class Attempt:
-    """One running attempt: its job, context and how to tell it to stop."""
+    """One running attempt: its job, context and worker, and how to tell it to stop.
 
-    __slots__ = ("_over", "ctx", "job", "started", "task")
+    It ends exactly once (:attr:`ended`): when its worker does, or when the worker ignored a
+    stop for :data:`STOP_GRACE`; ``on_end`` then hears of it, with the outcome handed to the
+    completer (``None`` only if working out the outcome itself failed).
+    """
 
-    def __init__(self, job: Job[dict[str, Any]], ctx: JobContext) -> None:
+    __slots__ = ("_end", "_grace", "_timer", "ctx", "ended", "job", "on_end", "started", "task")
+
+    def __init__(
+        self,
+        job: Job[dict[str, Any]],
+        ctx: JobContext,
+        end: Callable[[Attempt], None],
+        on_end: Callable[[Attempt, Outcome | None], None],
+    ) -> None:
         self.job = job
         self.ctx = ctx
+        self.on_end = on_end
         self.task: asyncio.Future[Any] | None = None
         self.started = time.monotonic()
-        self._over: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        """Resolved when the worker ends or is told to stop, whichever comes first."""
-
-    def finished(self, _task: object = None) -> None:
-        """The worker ended (its task's done callback)."""
-        if not self._over.done():
-            self._over.set_result(None)
+        self.ended = False
+        self._end = end
+        self._timer: asyncio.TimerHandle | None = None
+        self._grace: asyncio.TimerHandle | None = None
 
     def stop(self, reason: str) -> None:
         """Tell the worker to stop: ``timeout``, ``cancelled`` (remote) or ``shutdown``."""
         self.ctx._stop(reason)
-        if not self._over.done():
-            self._over.set_result(None)
-        if isinstance(self.task, asyncio.Task):
-            self.task.cancel()
+        task = self.task
+        if self.ended or task is None or task.done() or self._grace is not None:
+            return
+        if isinstance(task, asyncio.Task):
+            task.cancel()
+        self._grace = asyncio.get_running_loop().call_later(STOP_GRACE, self._end, self)
+
+    def _worker_ended(self, task: asyncio.Future[Any]) -> None:
+        if self.ended:
+            _consume(task)  # an abandoned worker ending late: its exception is logged, not lost
+        else:
+            self._end(self)
+
+    def _cancel_timers(self) -> None:
+        for timer in (self._timer, self._grace):
+            if timer is not None:
+                timer.cancel()
 
 
 class Executor:
@@ -88,8 +110,10 @@ class Executor:
         }
         self._takes_ctx = {name: _takes_ctx(reg.spec.worker) for name, reg in kinds.items()}
 
-    def attempt(self, job: Job[dict[str, Any]]) -> Attempt:
-        """A new attempt of ``job``, with its context bound to the job."""
+    def attempt(
+        self, job: Job[dict[str, Any]], on_end: Callable[[Attempt, Outcome | None], None]
+    ) -> Attempt:
+        """A new attempt of ``job``, with its context bound to the job; :meth:`start` runs it."""
 
         def bound() -> structlog.typing.FilteringBoundLogger:
             bind = log.bind(job_id=job.id, kind=job.kind, queue=job.queue, attempt=job.attempt)
@@ -97,24 +121,20 @@ class Executor:
 
         report = self._completer.report_progress
         ctx = JobContext(bound, lambda progress: report(job.id, progress), self._is_leader)
-        return Attempt(job, ctx)
+        return Attempt(job, ctx, self._finish, on_end)
 
-    async def run(self, attempt: Attempt) -> Outcome:
-        """Run the attempt to its end and hand its outcome to the completer."""
-        outcome = await self._run(attempt)
-        self._completer.add(outcome)
-        return outcome
-
-    async def _run(self, attempt: Attempt) -> Outcome:
+    def start(self, attempt: Attempt) -> None:
+        """Start the worker (a task on the loop if ``async def``, the thread pool otherwise)
+        under the kind's timeout; the attempt ends by callbacks, with no task of its own."""
         job = attempt.job
-        registered = self._kinds[job.kind]
-        spec = registered.spec
+        spec = self._kinds[job.kind].spec
         try:
             args = spec.args.model_validate(job.args)
         except ValidationError as exc:
             # No retry can make these args fit: discard now, saying why.
             message = f"args do not fit {spec.args.__name__}: {_validation_message(exc)}"
-            return self._failure(attempt, message, "", final=True)
+            self._settle(attempt, self._failure(attempt, message, "", final=True))
+            return
         typed = job.with_args(args)
         loop = asyncio.get_running_loop()
         call = (typed, attempt.ctx) if self._takes_ctx[job.kind] else (typed,)
@@ -123,17 +143,26 @@ class Executor:
             attempt.task = loop.create_task(coroutine)
         else:
             attempt.task = loop.run_in_executor(self._threads, spec.worker, *call)
-        # One future to await, resolved by the worker's end or by a stop: cheaper per job than
-        # asyncio.wait over both.
-        attempt.task.add_done_callback(attempt.finished)
-        timer = loop.call_later(spec.timeout.total_seconds(), attempt.stop, "timeout")
+        attempt._timer = loop.call_later(spec.timeout.total_seconds(), attempt.stop, "timeout")
+        attempt.task.add_done_callback(attempt._worker_ended)
+
+    def _finish(self, attempt: Attempt) -> None:
+        """The worker ended, or ignored its stop for :data:`STOP_GRACE`: settle the outcome."""
+        attempt._cancel_timers()
         try:
-            await attempt._over
-            if not attempt.task.done():
-                await asyncio.wait({attempt.task}, timeout=STOP_GRACE)
-        finally:
-            timer.cancel()
-        return self._outcome(attempt, registered)
+            outcome: Outcome | None = self._outcome(attempt, self._kinds[attempt.job.kind])
+        except Exception:
+            # A bug in the engine (or a retry policy), not the worker: say so loudly; the job
+            # stays running until the rescuer brings it back.
+            log.exception("job.executor_crashed", job_id=attempt.job.id, kind=attempt.job.kind)
+            outcome = None
+        self._settle(attempt, outcome)
+
+    def _settle(self, attempt: Attempt, outcome: Outcome | None) -> None:
+        attempt.ended = True
+        if outcome is not None:
+            self._completer.add(outcome)
+        attempt.on_end(attempt, outcome)
 
     def _outcome(self, attempt: Attempt, registered: RegisteredKind) -> Outcome:
         task = attempt.task
@@ -147,7 +176,6 @@ class Executor:
                 reason=reason,
                 hint="the worker ignored its stop signal; its slot is freed, its thread is not",
             )
-            task.add_done_callback(_consume)
             return self._over(attempt, registered, reason or "timeout", "")
         if task.cancelled():
             return self._over(attempt, registered, reason or "shutdown", "")

@@ -63,7 +63,6 @@ class Producer:
         self._wake.set()  # fetch at once on start: a backlog should not wait a poll interval
         self._fetch_when_free = False
         self._fetching = True
-        self._tasks: set[asyncio.Task[None]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
         self._failures = 0
@@ -197,27 +196,20 @@ class Producer:
             asyncio.get_running_loop().call_later(delay, self._wake.set)
 
     def _start(self, job: Job[dict[str, Any]]) -> None:
-        attempt = self._executor.attempt(job)
+        attempt = self._executor.attempt(job, self._ended)
         self.active[job.id] = attempt
         self._running.inc()
         self._idle.clear()
-        task = asyncio.get_running_loop().create_task(self._work(attempt))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._executor.start(attempt)
 
-    async def _work(self, attempt: Attempt) -> None:
-        try:
-            outcome = await self._executor.run(attempt)
+    def _ended(self, attempt: Attempt, outcome: Outcome | None) -> None:
+        """An attempt ended (its outcome is with the completer): free its slot."""
+        del self.active[attempt.job.id]
+        self._running.dec()
+        if outcome is not None:
             self._wake_when_due(outcome)
-        except Exception:
-            # A bug in the engine, not the worker: say so loudly; the job stays running
-            # until the rescuer brings it back.
-            log.exception("job.executor_crashed", job_id=attempt.job.id, kind=attempt.job.kind)
-        finally:
-            del self.active[attempt.job.id]
-            self._running.dec()
-            if not self.active:
-                self._idle.set()
-            if self._fetch_when_free:
-                self._fetch_when_free = False
-                self._wake.set()
+        if not self.active:
+            self._idle.set()
+        if self._fetch_when_free:
+            self._fetch_when_free = False
+            self._wake.set()
