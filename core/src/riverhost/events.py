@@ -94,6 +94,11 @@ class EventBus:
         self._subscriptions.add(subscription)
         return subscription
 
+    @property
+    def listening(self) -> bool:
+        """Whether anyone would hear an event (publishers may skip building one otherwise)."""
+        return bool(self._subscriptions) or self._hook is not None
+
     def publish(self, event: Event) -> None:
         """Hand ``event`` to every interested subscriber and to the hook; never waits."""
         for subscription in list(self._subscriptions):

@@ -45,6 +45,10 @@ class JobCancelledError(Exception):
     """Raised by :meth:`JobContext.raise_if_cancelled` once the attempt has been told to stop."""
 
 
+_STOP_LOCK = threading.Lock()
+"""Orders a stop against the first look at :attr:`JobContext.cancelled` from a worker thread."""
+
+
 class JobContext:
     """One attempt's handle on the host: logger, progress, output and the stop signal.
 
@@ -54,13 +58,13 @@ class JobContext:
 
     __slots__ = (
         "_bind",
+        "_cancelled",
         "_is_leader",
         "_log",
         "_on_progress",
         "_output",
         "_progress",
         "_stop_reason",
-        "cancelled",
     )
 
     def __init__(
@@ -72,8 +76,8 @@ class JobContext:
         # Binding a logger costs more than most no-op jobs do: bind on first use only.
         self._bind = log
         self._log: structlog.typing.FilteringBoundLogger | None = None
-        self.cancelled = threading.Event()
-        """Set when the attempt must stop (timeout, remote cancel, host shutdown)."""
+        # Made on first use: most attempts never look, and an Event costs as much as a no-op job.
+        self._cancelled: threading.Event | None = None
         self._on_progress = on_progress
         self._is_leader = is_leader
         self._output: Any = None
@@ -120,9 +124,22 @@ class JobContext:
         """Why the attempt was told to stop (``timeout``, ``cancelled``, ``shutdown``), or None."""
         return self._stop_reason
 
+    @property
+    def cancelled(self) -> threading.Event:
+        """Set when the attempt must stop (timeout, remote cancel, host shutdown)."""
+        event = self._cancelled
+        if event is None:
+            with _STOP_LOCK:
+                if self._cancelled is None:
+                    self._cancelled = threading.Event()
+                    if self._stop_reason is not None:
+                        self._cancelled.set()
+                event = self._cancelled
+        return event
+
     def raise_if_cancelled(self) -> None:
         """Raise :class:`JobCancelledError` if the attempt has been told to stop."""
-        if self.cancelled.is_set():
+        if self._stop_reason is not None:
             raise JobCancelledError(f"attempt stopped: {self._stop_reason}")
 
     def wait_cancelled(self, timeout: float | None = None) -> bool:
@@ -130,6 +147,8 @@ class JobContext:
         return self.cancelled.wait(timeout)
 
     def _stop(self, reason: str) -> None:
-        if self._stop_reason is None:
-            self._stop_reason = reason
-        self.cancelled.set()
+        with _STOP_LOCK:
+            if self._stop_reason is None:
+                self._stop_reason = reason
+            if self._cancelled is not None:
+                self._cancelled.set()
