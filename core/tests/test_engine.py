@@ -328,3 +328,18 @@ def test_a_second_stop_does_not_wait_out_the_shutdown_timeout(database_url):
     job = asyncio.run(scenario())
 
     assert (job.state, job.attempt) == ("available", 0)
+
+
+def test_a_producer_s_fetch_statement_carries_any_client_id_verbatim(database_url):
+    from riverhost.client import Client
+    from riverhost.db import queries
+
+    odd = "host'%s%(x)s_1"
+    with Client.connect(database_url) as client:
+        client.insert(RawArgs("k", {}), InsertOpts(queue="q-1"))
+    statement = queries.fetch_statement("q-1", ["other", "k"], odd)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        rows = conn.execute(statement, {"limit": 5}).fetchall()
+
+    (job,) = [Job.from_row(row) for row in rows]
+    assert (job.kind, job.state, job.attempted_by) == ("k", "running", (odd,))

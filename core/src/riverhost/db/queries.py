@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import LiteralString
 
+from psycopg import sql
+
 __all__ = [
     "CANCEL",
     "CLEAN",
@@ -47,6 +49,7 @@ __all__ = [
     "SCHEDULE",
     "UNSERVED_KINDS",
     "copy_statement",
+    "fetch_statement",
 ]
 
 JOB_COLUMNS: LiteralString = (
@@ -177,9 +180,9 @@ WITH locked AS (
     FROM river_job
     WHERE state = 'available'
       AND (SELECT set_config('synchronous_commit', 'off', true)) = 'off'
-      AND queue = %(queue)s
+      AND queue = {queue}
       AND scheduled_at <= now()
-      AND kind = ANY(%(kinds)b::text[])
+      AND kind = ANY({kinds}::text[])
     ORDER BY priority, scheduled_at, id
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
@@ -190,8 +193,8 @@ SET state = 'running',
     attempted_at = now(),
     attempted_by = CASE
         WHEN array_length(j.attempted_by, 1) >= 100
-        THEN array_append(j.attempted_by[array_length(j.attempted_by, 1) - 98:], %(client)s)
-        ELSE array_append(j.attempted_by, %(client)s)
+        THEN array_append(j.attempted_by[array_length(j.attempted_by, 1) - 98:], {client})
+        ELSE array_append(j.attempted_by, {client})
     END
 FROM locked
 WHERE j.id = locked.id
@@ -211,7 +214,25 @@ fetch's round trip. Should PostgreSQL itself crash in the fraction of a second b
 writer flushes it, the fetched jobs are ``available`` again and run again, which at-least-once
 delivery allows; a completion, committed synchronously, flushes the fetch's WAL before its own,
 so no outcome is ever durable without the fetch it belongs to.
+
+A template: :func:`fetch_statement` writes in one producer's queue, kinds and client id.
 """
+
+
+def fetch_statement(queue: str, kinds: Sequence[str], client: str) -> bytes:
+    """:data:`FETCH` for one producer, its queue, kinds and client id written in as literals.
+
+    A producer's fetch then sends only its limit: its statement is prepared once and its kinds
+    array never encoded again (encoding the parameters was a tenth of a small fetch's client
+    time).
+    """
+    statement = FETCH.encode()
+    for name, value in (("queue", queue), ("kinds", list(kinds)), ("client", client)):
+        # Quoted by psycopg; a '%' doubled so the placeholder parser leaves it alone.
+        literal = sql.Literal(value).as_bytes(None).replace(b"%", b"%%")
+        statement = statement.replace(b"{" + name.encode() + b"}", literal)
+    return statement
+
 
 COMPLETE_MANY: LiteralString = """
 WITH u AS (

@@ -56,7 +56,7 @@ class Producer:
         self.active: dict[int, Attempt] = {}
         self._pool = pool
         self._executor = executor
-        self._params: dict[str, Any] = {"queue": queue, "kinds": kinds, "client": client_id}
+        self._fetch_statement = queries.fetch_statement(queue, kinds, client_id)
         self._poll_interval = poll_interval
         self._cooldown = fetch_cooldown
         self._wake = asyncio.Event()
@@ -162,7 +162,7 @@ class Producer:
                 if self.paused:  # paused while waiting for the connection
                     return []
                 started = time.perf_counter()
-                cursor = await conn.execute(queries.FETCH, {**self._params, "limit": limit})
+                cursor = await conn.execute(self._fetch_statement, {"limit": limit})
                 rows = await cursor.fetchall()
                 self._fetch_seconds.observe(time.perf_counter() - started)
         except psycopg.Error as exc:
