@@ -289,6 +289,12 @@ FOREIGN_ROWS = {
     "odd_errors": ('{"steps": ["ok"]}', ['"not an object"', '{"attempt": "two"}', "17"], "{}"),
     "array_metadata": ('{"steps": ["ok"]}', None, "[]"),
     "scalar_metadata": ('{"steps": ["ok"]}', None, '"meta"'),
+    # Beyond 64-bit integers and a float's range: PostgreSQL keeps them, orjson refuses them.
+    "huge_numbers": (
+        '{"steps": ["ok"]}',
+        None,
+        '{"big": 123456789012345678901234567890, "far": 1e400}',
+    ),
 }
 
 
@@ -343,7 +349,8 @@ def test_rows_written_by_other_clients_end_saying_why_and_the_host_keeps_working
         assert (state, attempt) == ("discarded", 1), name
         assert error.startswith("args do not fit StepArgs: (top level): Input should be"), error
     # Odd bookkeeping columns do not stop good args from being worked.
-    for name in ("odd_errors", "array_metadata", "scalar_metadata"):
+    for name in ("odd_errors", "array_metadata", "scalar_metadata", "huge_numbers"):
         assert jobs[name].state == "completed", name
+    assert jobs["huge_numbers"].metadata["big"] == 123456789012345678901234567890
     assert later.state == "completed"
     assert (unserved.state, unserved.attempt, unserved.errors) == ("available", 0, ())

@@ -25,7 +25,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from riverhost.args import InsertOpts, JobArgs, RawArgs, ResolvedOpts, resolve_opts
-from riverhost.db import queries
+from riverhost.db import adapt, queries
 from riverhost.db.unique import unique_key, unique_key_string, unique_states_bitmask
 from riverhost.errors import InsertError, JobNotFoundError, JobRunningError
 from riverhost.job import PROGRESS_KEY, InsertResult, Job, JobPage, JobProgress, QueueInfo
@@ -374,7 +374,12 @@ class AsyncClient:
     async def connect(cls, url: str, *, registry: Any = None, max_size: int = 10) -> AsyncClient:
         """A client with a pool of its own; close it with :meth:`close` (or ``async with``)."""
         pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
-            url, min_size=1, max_size=max_size, open=False, kwargs={"autocommit": True}
+            url,
+            min_size=1,
+            max_size=max_size,
+            open=False,
+            kwargs={"autocommit": True},
+            configure=adapt.configure_async,
         )
         await pool.open(wait=True)
         return cls(pool, registry=registry)
@@ -510,7 +515,12 @@ class Client:
     def connect(cls, url: str, *, registry: Any = None, max_size: int = 10) -> Client:
         """A client with a pool of its own; close it with :meth:`close` (or ``with``)."""
         pool: ConnectionPool[Any] = ConnectionPool(
-            url, min_size=1, max_size=max_size, open=False, kwargs={"autocommit": True}
+            url,
+            min_size=1,
+            max_size=max_size,
+            open=False,
+            kwargs={"autocommit": True},
+            configure=adapt.configure,
         )
         pool.open(wait=True)
         return cls(pool, registry=registry)

@@ -29,6 +29,7 @@ from psycopg_pool import AsyncConnectionPool
 from riverhost import metrics
 from riverhost._asyncio import reraise_if_cancelling
 from riverhost.client import AsyncClient
+from riverhost.db import adapt
 from riverhost.engine.completer import Completer, Outcome
 from riverhost.engine.executor import STOP_GRACE, Executor
 from riverhost.engine.notifier import Notifier
@@ -127,6 +128,7 @@ class Host:
             max_size=len(queues) + 6,
             open=False,
             kwargs={"autocommit": True, "fallback_application_name": APPLICATION_NAME},
+            configure=adapt.configure_async,
             reconnect_timeout=0,
         )
         await pool.open(wait=True)
