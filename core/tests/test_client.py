@@ -85,6 +85,38 @@ def test_insert_many_returns_rows_in_the_order_given(client):
     assert all(r.job.state == JobState.AVAILABLE for r in results)
 
 
+def test_a_mixed_batch_keeps_each_job_s_options_and_returns_what_was_stored(client):
+    later = datetime.now(UTC) + timedelta(hours=1)
+    low = InsertOpts(queue="low", priority=3, tags=("t1",), metadata={"m": [1, "x"]})
+    items = []
+    for i in range(30):
+        if i % 3 == 0:
+            items.append(InsertParams(RawArgs("a", {"i": i}), low))
+        elif i % 3 == 1:
+            items.append(RawArgs("b", {"i": i, "s": "é\\"}))
+        else:
+            items.append(InsertParams(RawArgs("a", {"i": i}), InsertOpts(scheduled_at=later)))
+    items.insert(7, InsertParams(RawArgs("u", {"i": -1}), BY_ARGS))
+    items.insert(20, InsertParams(RawArgs("p", {"i": -2}), InsertOpts(pending=True)))
+
+    results = client.insert_many(items)
+    stored = [client.get(r.job.id) for r in results]
+
+    assert [r.job for r in results] == stored
+    assert [j.args["i"] for j in stored] == [
+        item.args.args["i"] if isinstance(item, InsertParams) else item.args["i"] for item in items
+    ]
+    assert [(j.kind, j.queue, j.priority, j.state) for j in stored[:3]] == [
+        ("a", "low", 3, "available"),
+        ("b", "default", 1, "available"),
+        ("a", "default", 1, "scheduled"),
+    ]
+    assert stored[0].tags == ("t1",) and stored[0].metadata == {"m": [1, "x"]}
+    assert stored[7].unique_key is not None and stored[7].unique_states == "11110101"
+    assert stored[20].state == "pending"
+    assert [r.duplicate for r in client.insert_many([items[7], items[0]])] == [True, False]
+
+
 def test_insert_many_fast_copies_every_option_through(client, database_url):
     later = datetime.now(UTC) + timedelta(hours=1)
     count = client.insert_many_fast(

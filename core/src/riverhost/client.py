@@ -28,7 +28,15 @@ from riverhost.args import InsertOpts, JobArgs, RawArgs, ResolvedOpts, resolve_o
 from riverhost.db import adapt, queries
 from riverhost.db.unique import unique_key, unique_key_string, unique_states_bitmask
 from riverhost.errors import InsertError, JobNotFoundError, JobRunningError
-from riverhost.job import PROGRESS_KEY, InsertResult, Job, JobPage, JobProgress, QueueInfo
+from riverhost.job import (
+    PROGRESS_KEY,
+    InsertResult,
+    Job,
+    JobPage,
+    JobProgress,
+    QueueInfo,
+    job_state,
+)
 from riverhost.jobs import JobKind, JobState
 
 __all__ = ["AsyncClient", "Client", "InsertParams", "JobFilter"]
@@ -146,8 +154,8 @@ def _rows(items: Sequence[InsertParams], defaults: _KindDefaults) -> list[_Row]:
 
 def _insert_statement(
     items: Sequence[InsertParams], defaults: _KindDefaults
-) -> tuple[LiteralString, dict[str, Any], list[int]]:
-    """The insert statement and parameters, and for each item which row answers it.
+) -> tuple[LiteralString, dict[str, Any], list[_Row], list[int]]:
+    """The insert statement and parameters, the rows sent, and for each item which row answers.
 
     Two items of one batch with the same unique key would make PostgreSQL refuse the
     statement, so the later ones are not sent: they answer with the first one's row, marked
@@ -164,26 +172,56 @@ def _insert_statement(
             first_by_key[row.unique_key] = len(sent)
         answers.append(len(sent))
         sent.append(row)
+    if len(sent) == 1:
+        (r,) = sent
+        opts = r.opts
+        one = {
+            "args": r.args,
+            "kinds": r.kind,
+            "max_attempts": opts.max_attempts,
+            "metadata": Jsonb(opts.metadata),
+            "priorities": opts.priority,
+            "queues": opts.queue,
+            "scheduled_at": opts.scheduled_at,
+            "pending": opts.pending,
+            "tags": ",".join(opts.tags),
+            "unique_keys": r.unique_key,
+            "unique_states": _states_text(r.unique_states),
+            "notify": [opts.queue],
+        }
+        return queries.INSERT_ONE, one, sent, answers
+    group_of: dict[tuple[str, int], int] = {}
+    groups: list[tuple[str, ResolvedOpts]] = []
+    row_groups = []
+    for r in sent:
+        group = group_of.get((r.kind, id(r.opts)))
+        if group is None:
+            groups.append((r.kind, r.opts))
+            group = group_of[r.kind, id(r.opts)] = len(groups)
+        row_groups.append(group)
+    unique = [(ord_, r) for ord_, r in enumerate(sent, 1) if r.unique_key is not None]
     params: dict[str, Any] = {
         "args": [r.args for r in sent],
-        "kinds": [r.kind for r in sent],
-        "max_attempts": [r.opts.max_attempts for r in sent],
-        "metadata": [Jsonb(r.opts.metadata) for r in sent],
-        "priorities": [r.opts.priority for r in sent],
-        "queues": [r.opts.queue for r in sent],
-        "scheduled_at": [r.opts.scheduled_at for r in sent],
-        "pending": [r.opts.pending for r in sent],
-        "tags": [",".join(r.opts.tags) for r in sent],
-        "unique_keys": [r.unique_key for r in sent],
-        "unique_states": [
-            None if r.unique_states is None else f"{r.unique_states:08b}" for r in sent
-        ],
-        "notify": sorted({r.opts.queue for r in sent}),
+        "groups": row_groups,
+        "kinds": [kind for kind, _ in groups],
+        "max_attempts": [opts.max_attempts for _, opts in groups],
+        "metadata": [Jsonb(opts.metadata) for _, opts in groups],
+        "priorities": [opts.priority for _, opts in groups],
+        "queues": [opts.queue for _, opts in groups],
+        "scheduled_at": [opts.scheduled_at for _, opts in groups],
+        "pending": [opts.pending for _, opts in groups],
+        "tags": [",".join(opts.tags) for _, opts in groups],
+        "unique_ords": [ord_ for ord_, _ in unique],
+        "unique_keys": [r.unique_key for _, r in unique],
+        "unique_states": [_states_text(r.unique_states) for _, r in unique],
+        "notify": sorted({opts.queue for _, opts in groups}),
     }
-    if len(sent) == 1:
-        one = {name: values[0] for name, values in params.items() if name != "notify"}
-        return queries.INSERT_ONE, {**one, "notify": params["notify"]}, answers
-    return queries.INSERT_MANY, params, answers
+    return queries.INSERT_MANY, params, sent, answers
+
+
+def _states_text(mask: int | None) -> str | None:
+    """A ``unique_states`` bitmask as ``bit(8)`` text."""
+    return None if mask is None else f"{mask:08b}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,12 +294,45 @@ _COPY_CHUNK = 2000
 """Lines per write to the COPY stream: large writes, bounded memory per write."""
 
 
-def _insert_results(rows: Sequence[Sequence[Any]], answers: Sequence[int]) -> list[InsertResult]:
-    sent = [InsertResult(Job.from_row(row), duplicate=bool(row[18])) for row in rows]
+def _insert_results(
+    rows: Sequence[Sequence[Any]], sent: Sequence[_Row], answers: Sequence[int]
+) -> list[InsertResult]:
+    """Results in the order asked: a new job built from what was sent and the four columns the
+    database chose, a duplicate read whole from the row it returned."""
+    results = [
+        InsertResult(Job.from_row(row[6:]), duplicate=True)
+        if row[4]
+        else InsertResult(_new_job(row, r), duplicate=False)
+        for row, r in zip(rows, sent, strict=True)
+    ]
     return [
-        sent[answer] if answer >= 0 else InsertResult(sent[-1 - answer].job, duplicate=True)
+        results[answer] if answer >= 0 else InsertResult(results[-1 - answer].job, duplicate=True)
         for answer in answers
     ]
+
+
+def _new_job(row: Sequence[Any], sent: _Row) -> Job[dict[str, Any]]:
+    opts = sent.opts
+    return Job(  # positional: the keyword form costs a fifth more, once per inserted job
+        row[0],  # id
+        sent.kind,
+        adapt.loads(sent.args),
+        job_state(row[1]),
+        opts.queue,
+        opts.priority,
+        0,  # attempt
+        opts.max_attempts,
+        row[2],  # created_at
+        row[3],  # scheduled_at
+        None,  # attempted_at
+        None,  # finalized_at
+        (),  # attempted_by
+        (),  # errors
+        dict(opts.metadata),
+        opts.tags,
+        sent.unique_key,
+        _states_text(sent.unique_states),
+    )
 
 
 def _params(items: Iterable[Args | InsertParams]) -> list[InsertParams]:
@@ -419,10 +490,10 @@ class AsyncClient:
         self, items: Iterable[Args | InsertParams], *, conn: _AsyncConn | None = None
     ) -> list[InsertResult]:
         """Insert many jobs in one statement; results come back in the order given."""
-        statement, params, answers = _insert_statement(_params(items), self._defaults)
+        statement, params, sent, answers = _insert_statement(_params(items), self._defaults)
         if not answers:
             return []
-        return _insert_results(await self._fetch(statement, params, conn), answers)
+        return _insert_results(await self._fetch(statement, params, conn), sent, answers)
 
     async def insert_many_fast(
         self, items: Iterable[Args | InsertParams], *, conn: _AsyncConn | None = None
@@ -554,10 +625,10 @@ class Client:
         self, items: Iterable[Args | InsertParams], *, conn: _Conn | None = None
     ) -> list[InsertResult]:
         """See :meth:`AsyncClient.insert_many`."""
-        statement, params, answers = _insert_statement(_params(items), self._defaults)
+        statement, params, sent, answers = _insert_statement(_params(items), self._defaults)
         if not answers:
             return []
-        return _insert_results(self._fetch(statement, params, conn), answers)
+        return _insert_results(self._fetch(statement, params, conn), sent, answers)
 
     def insert_many_fast(
         self, items: Iterable[Args | InsertParams], *, conn: _Conn | None = None

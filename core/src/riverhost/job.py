@@ -18,7 +18,15 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from riverhost.jobs import JobState
 
-__all__ = ["AttemptError", "InsertResult", "Job", "JobPage", "JobProgress", "QueueInfo"]
+__all__ = [
+    "AttemptError",
+    "InsertResult",
+    "Job",
+    "JobPage",
+    "JobProgress",
+    "QueueInfo",
+    "job_state",
+]
 
 A = TypeVar("A")
 B = TypeVar("B")
@@ -27,6 +35,15 @@ B = TypeVar("B")
 PROGRESS_KEY = "progress"
 #: River's key for a job's recorded output (``rivertype.MetadataKeyOutput``).
 OUTPUT_KEY = "output"
+
+
+#: Read a state by dict: calling the enum costs more than the rest of a field's reading.
+_STATES: dict[str, JobState] = {state.value: state for state in JobState}
+
+
+def job_state(value: str) -> JobState:
+    """The :class:`JobState` named ``value`` (``ValueError`` for a name River does not have)."""
+    return _STATES.get(value) or JobState(value)
 
 
 def _whole(value: object) -> int:
@@ -134,7 +151,7 @@ class Job(Generic[A]):
             id=id_,
             kind=kind,
             args=args,
-            state=JobState(state),
+            state=job_state(state),
             queue=queue,
             priority=priority,
             attempt=attempt,

@@ -69,6 +69,13 @@ NOTIFY: LiteralString = "SELECT pg_notify(current_schema() || '.' || %s, %s)"
 
 # ----------------------------------------------------------------------------- insert
 
+_DUPLICATE_COLUMNS: LiteralString = ", ".join(
+    "CASE WHEN duplicate THEN " + column + " END" for column in JOB_COLUMNS.split(", ")
+)
+"""Every job column, for the existing job a unique insert ran into; NULLs for a new job, whose
+values the client sent itself (reading back what it just wrote was most of an insert's client
+time)."""
+
 _INSERT_HEAD: LiteralString = """
 WITH inserted AS (
     INSERT INTO river_job (
@@ -86,7 +93,8 @@ WITH inserted AS (
         string_to_array(u.tags, ',')::varchar(255)[],
         u.unique_key, u.unique_states::bit(8)
 """
-_INSERT_TAIL: LiteralString = """
+_INSERT_TAIL: LiteralString = (
+    """
     ON CONFLICT (unique_key)
         WHERE unique_key IS NOT NULL
           AND unique_states IS NOT NULL
@@ -95,16 +103,18 @@ _INSERT_TAIL: LiteralString = """
     RETURNING river_job.*, (xmax != 0) AS duplicate
 )
 SELECT
-    id, state, attempt, max_attempts, attempted_at, created_at, finalized_at, scheduled_at,
-    priority, args, attempted_by, errors, kind, metadata, queue, tags, unique_key, unique_states,
-    duplicate,
+    id, state, created_at, scheduled_at, duplicate,
     (SELECT count(pg_notify(current_schema() || '.river_insert',
                             json_build_object('queue', q)::text))
      FROM (SELECT DISTINCT queue AS q FROM inserted
            WHERE state = 'available' AND NOT duplicate AND queue = ANY(%(notify)s::text[])) AS qs
-    ) AS notified
+    ) AS notified,
+    """
+    + _DUPLICATE_COLUMNS
+    + """
 FROM inserted
 """
+)
 _INSERT_COLUMNS: LiteralString = (
     "args, kind, max_attempts, metadata, priority, queue, scheduled_at, pending, tags, "
     "unique_key, unique_states"
@@ -112,18 +122,33 @@ _INSERT_COLUMNS: LiteralString = (
 
 INSERT_MANY: LiteralString = (
     _INSERT_HEAD
-    + """    FROM unnest(
-        %(args)b::jsonb[], %(kinds)b::text[], %(max_attempts)b::smallint[],
-        %(metadata)b::jsonb[], %(priorities)b::smallint[], %(queues)b::text[],
-        %(scheduled_at)s::timestamptz[], %(pending)b::boolean[], %(tags)b::text[],
-        %(unique_keys)s::bytea[], %(unique_states)s::text[]
-    ) WITH ORDINALITY AS u("""
-    + _INSERT_COLUMNS
-    + """, ord)
+    + """    FROM (
+        SELECT r.args, g.kind, g.max_attempts, g.metadata, g.priority, g.queue, g.scheduled_at,
+               g.pending, g.tags, k.unique_key, k.unique_states, r.ord
+        FROM unnest(%(args)b::jsonb[], %(groups)b::int[]) WITH ORDINALITY AS r(args, grp, ord)
+        JOIN unnest(
+            %(kinds)b::text[], %(max_attempts)b::smallint[], %(metadata)b::jsonb[],
+            %(priorities)b::smallint[], %(queues)b::text[], %(scheduled_at)s::timestamptz[],
+            %(pending)b::boolean[], %(tags)b::text[]
+        ) WITH ORDINALITY AS g(
+            kind, max_attempts, metadata, priority, queue, scheduled_at, pending, tags, grp
+        ) ON g.grp = r.grp
+        LEFT JOIN unnest(
+            %(unique_ords)b::bigint[], %(unique_keys)s::bytea[], %(unique_states)s::text[]
+        ) AS k(ord, unique_key, unique_states) ON k.ord = r.ord
+    ) AS u
     ORDER BY u.ord"""
     + _INSERT_TAIL
 )
-"""Insert jobs (one per array element) and NOTIFY ``river_insert`` once per queue in ``notify``.
+"""Insert jobs and NOTIFY ``river_insert`` once per queue in ``notify``.
+
+Per job only its args and its group travel (``groups``: 1-based into the option arrays, one
+element per kind and options of the batch) and, for unique jobs alone, key and states by
+ordinal (``unique_ords``): a batch's jobs mostly share their options, and encoding eleven
+arrays of a thousand elements was most of a batch's client time.
+
+Each row comes back as ``id, state, created_at, scheduled_at, duplicate, notified`` and then
+:data:`JOB_COLUMNS`, filled only for a duplicate.
 
 River's ``JobInsertFastMany``: the ``ON CONFLICT`` predicate is the one of the partial unique
 index ``river_job_unique_idx``, and the dummy update makes a duplicate return the existing row
