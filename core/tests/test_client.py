@@ -111,8 +111,9 @@ def test_a_mixed_batch_keeps_each_job_s_options_and_returns_what_was_stored(clie
         ("b", "default", 1, "available"),
         ("a", "default", 1, "scheduled"),
     ]
-    assert stored[0].tags == ("t1",) and stored[0].metadata == {"m": [1, "x"]}
-    assert stored[7].unique_key is not None and stored[7].unique_states == "11110101"
+    assert (stored[0].tags, stored[0].metadata) == (("t1",), {"m": [1, "x"]})
+    assert stored[7].unique_key is not None
+    assert stored[7].unique_states == "11110101"
     assert stored[20].state == "pending"
     assert [r.duplicate for r in client.insert_many([items[7], items[0]])] == [True, False]
 

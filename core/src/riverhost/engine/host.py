@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import socket
 from collections import Counter
@@ -194,6 +195,7 @@ class Host:
             await _first(notifier.ready.wait(), self._stop.wait())
         completer_task = _task(completer.run(), "completer")
         fetching = [_task(p.run(), f"producer:{p.queue}") for p in self.producers.values()]
+        restore_gc = _keep_gc_off_the_hot_path()
         self.ready.set()
         log.info(
             "host.running",
@@ -214,6 +216,7 @@ class Host:
             await heartbeat.stopped()
             threads.shutdown(wait=False, cancel_futures=True)
             await pool.close()
+            restore_gc()
             log.info("host.stopped", client_id=self.client_id)
 
     async def _shutdown(
@@ -376,6 +379,30 @@ class Host:
         if not caller.get_hookimpls():
             return None
         return lambda event: caller(event=event)
+
+
+GC_YOUNG_THRESHOLD = 10_000
+"""Allocations between collections of the youngest generation while a host runs (Python: 700)."""
+
+
+def _keep_gc_off_the_hot_path() -> Callable[[], None]:
+    """Freeze what start-up built out of the collector's scans and collect the young generation
+    less often, until the returned function undoes both.
+
+    Every attempt allocates a few dozen short-lived objects (task, timer, context, outcome);
+    with Python's defaults the collector ran every few dozen jobs and, at higher concurrency,
+    kept walking the thousands of long-lived objects of pydantic, structlog and the plugins.
+    That was a quarter of a no-op job's CPU at concurrency 200 (29 -> 22 us per job).
+    """
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(threshold[0], GC_YOUNG_THRESHOLD), *threshold[1:])
+
+    def restore() -> None:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+    return restore
 
 
 async def _quietly(aw: Coroutine[Any, Any, None], what: str) -> None:
