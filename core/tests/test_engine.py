@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import engine_plugin
 import psycopg
@@ -210,6 +210,21 @@ def test_a_job_retried_or_snoozed_for_a_moment_runs_again_when_due_not_at_the_ne
 
     assert (retried.state, retried.attempt) == ("completed", 2)
     assert (snoozed.state, snoozed.attempt) == ("completed", 1)
+
+
+def test_a_retried_job_is_fetched_when_due_counted_from_its_write_not_its_end(
+    database_url, monkeypatch
+):
+    # The completer writes up to 50 ms after the attempt ends; a wake counted from the end
+    # came before the job was due, found nothing, and left it to the next poll (here: 1 h).
+    monkeypatch.setattr(
+        engine_plugin.QuickRetry, "next_delay", lambda self, **_: timedelta(milliseconds=200)
+    )
+    registry = make_registry(poll_interval="1h")
+
+    (job,) = work(database_url, [StepArgs(steps=["fail", "ok"])], registry=registry)
+
+    assert (job.state, job.attempt) == ("completed", 2)
 
 
 def test_a_fetched_row_that_cannot_be_read_is_discarded_and_the_queue_goes_on(

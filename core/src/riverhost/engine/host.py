@@ -31,7 +31,7 @@ from riverhost import metrics
 from riverhost._asyncio import reraise_if_cancelling
 from riverhost.client import AsyncClient
 from riverhost.db import adapt
-from riverhost.engine.completer import Completer, Outcome
+from riverhost.engine.completer import SOON, Completer, Outcome
 from riverhost.engine.executor import STOP_GRACE, Executor
 from riverhost.engine.notifier import Notifier
 from riverhost.engine.producer import Producer
@@ -333,18 +333,23 @@ class Host:
     # ------------------------------------------------------------------------- outcomes
 
     def _written(self, batch: list[Outcome], states: dict[int, str]) -> None:
-        """After a completer write: count metrics and publish events for what was written.
+        """After a completer write: count metrics, publish events for what was written, and
+        have producers fetch again when jobs written back for a moment (retried or snoozed for
+        up to :data:`SOON`) are due.
 
         Counters move once per label set and batch, not once per job: at thousands of jobs a
         second the per-job metric calls cost more than the jobs.
         """
         finished: Counter[tuple[str, str, str]] = Counter()
         durations: dict[tuple[str, str], list[float]] = {}
+        due_soon: dict[str, list[float]] = {}
         publish = self.events.listening
         for outcome in batch:
             state = states.get(outcome.job_id)
             if state is None:
                 continue  # no longer running this attempt (rescued, deleted): nothing happened
+            if state == "available" and outcome.delay is not None and outcome.delay <= SOON:
+                due_soon.setdefault(outcome.queue, []).append(outcome.delay.total_seconds())
             label = "cancelled" if state == "cancelled" else outcome.outcome
             label = "failed" if label == "retryable" else label
             finished[outcome.kind, outcome.queue, label] += 1
@@ -367,6 +372,9 @@ class Host:
                         error=error,
                     )
                 )
+        for queue, delays in due_soon.items():
+            if (producer := self.producers.get(queue)) is not None:
+                producer.wake_when_due(delays)
         for labels, count in finished.items():
             metrics.JOBS_FINISHED.labels(*labels).inc(count)
         for kind_queue, seconds in durations.items():

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import random
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import psycopg
@@ -23,7 +24,7 @@ from psycopg_pool import AsyncConnectionPool
 from riverhost import metrics
 from riverhost._asyncio import reraise_if_cancelling
 from riverhost.db import queries
-from riverhost.engine.completer import SOON, Outcome
+from riverhost.engine.completer import Outcome
 from riverhost.engine.executor import Attempt, Executor
 from riverhost.job import Job
 
@@ -184,16 +185,17 @@ class Producer:
                 self._executor.discard_unreadable(row, exc)
         return jobs
 
-    def _wake_when_due(self, outcome: Outcome) -> None:
-        """Fetch again when a job retried or snoozed for a moment is due.
+    def wake_when_due(self, delays: Iterable[float]) -> None:
+        """Fetch again when jobs just written ``available`` with a future ``scheduled_at`` are
+        due, ``delays`` seconds from now.
 
-        The completer makes such a job ``available`` at once with a future ``scheduled_at``
-        (River's shortcut for delays up to 5 s), and nothing announces the moment it is due;
-        without this, it would wait for the next poll.
+        The completer writes a job retried or snoozed for up to 5 s that way (River's shortcut),
+        and nothing announces the moment it is due; without this, it would wait for the next
+        poll. Called after the write, so the moment is never before the database's.
         """
-        if outcome.delay is not None and outcome.delay <= SOON:
-            delay = max(outcome.delay.total_seconds(), 0.0) + 0.005
-            asyncio.get_running_loop().call_later(delay, self._wake.set)
+        loop = asyncio.get_running_loop()
+        for delay in sorted({round(max(d, 0.0), 2) for d in delays}):
+            loop.call_later(delay + 0.01, self._wake.set)
 
     def _start(self, job: Job[dict[str, Any]]) -> None:
         attempt = self._executor.attempt(job, self._ended)
@@ -206,8 +208,6 @@ class Producer:
         """An attempt ended (its outcome is with the completer): free its slot."""
         del self.active[attempt.job.id]
         self._running.dec()
-        if outcome is not None:
-            self._wake_when_due(outcome)
         if not self.active:
             self._idle.set()
         if self._fetch_when_free:
