@@ -39,6 +39,7 @@ __all__ = [
     "LEADER_RESIGN",
     "LIVE_KINDS",
     "NOTIFY",
+    "NOTIFY_INSERTS",
     "PROGRESS_MANY",
     "QUEUE_LIST",
     "QUEUE_PAUSE",
@@ -66,6 +67,12 @@ _J_COLUMNS: LiteralString = (
 
 NOTIFY: LiteralString = "SELECT pg_notify(current_schema() || '.' || %s, %s)"
 """One notification on River's channel ``<schema>.<topic>`` (topic, JSON payload)."""
+
+_NOTIFY_INSERT_Q: LiteralString = (
+    "count(pg_notify(current_schema() || '.river_insert', json_build_object('queue', q)::text))"
+)
+NOTIFY_INSERTS: LiteralString = "SELECT " + _NOTIFY_INSERT_Q + " FROM unnest(%s::text[]) AS q"
+"""River's ``river_insert`` notification for every queue in the array, in one statement."""
 
 # ----------------------------------------------------------------------------- insert
 
@@ -104,8 +111,9 @@ _INSERT_TAIL: LiteralString = (
 )
 SELECT
     id, state, created_at, scheduled_at, duplicate,
-    (SELECT count(pg_notify(current_schema() || '.river_insert',
-                            json_build_object('queue', q)::text))
+    (SELECT """
+    + _NOTIFY_INSERT_Q
+    + """
      FROM (SELECT DISTINCT queue AS q FROM inserted
            WHERE state = 'available' AND NOT duplicate AND queue = ANY(%(notify)s::text[])) AS qs
     ) AS notified,

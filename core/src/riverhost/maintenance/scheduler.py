@@ -9,7 +9,6 @@ running it at once do no harm; only the leader runs it.
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -54,10 +53,8 @@ class Scheduler:
                 fed = sorted(
                     {queue for queue, state, due_now in rows if state == "available" and due_now}
                 )
-                for queue in fed:
-                    await conn.execute(
-                        queries.NOTIFY, ("river_insert", json.dumps({"queue": queue}))
-                    )
+                if fed:
+                    await conn.execute(queries.NOTIFY_INSERTS, (fed,))
             moved += len(rows)
             if rows:
                 log.debug("scheduler.scheduled", jobs=len(rows), queues=fed)
