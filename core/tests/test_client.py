@@ -78,6 +78,19 @@ def test_a_cancelled_unique_job_no_longer_blocks_a_new_one(client):
     assert again.job.id != first.job.id
 
 
+@pytest.mark.parametrize(
+    "opts",
+    [None, InsertOpts(priority=2, queue="low", max_attempts=3), InsertOpts(tags=("t",)), BY_ARGS],
+    ids=["plain", "plain-options", "tagged", "unique"],
+)
+def test_a_single_insert_returns_the_job_as_stored(client, opts):
+    result = client.insert(RawArgs("one", {"a": [1, {"b": None}]}), opts)
+
+    assert not result.duplicate
+    assert result.job == client.get(result.job.id)
+    assert result.job.state == "available"
+
+
 def test_insert_many_returns_rows_in_the_order_given(client):
     results = client.insert_many([RawArgs("n", {"n": i}) for i in range(50)])
 

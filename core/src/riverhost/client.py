@@ -175,6 +175,15 @@ def _insert_statement(
     if len(sent) == 1:
         (r,) = sent
         opts = r.opts
+        if r.unique_key is None and _plain(opts):
+            plain = {
+                "args": r.args,
+                "kinds": r.kind,
+                "max_attempts": opts.max_attempts,
+                "priorities": opts.priority,
+                "queues": opts.queue,
+            }
+            return queries.INSERT_PLAIN, plain, sent, answers
         one = {
             "args": r.args,
             "kinds": r.kind,
@@ -217,6 +226,11 @@ def _insert_statement(
         "notify": sorted({opts.queue for _, opts in groups}),
     }
     return queries.INSERT_MANY, params, sent, answers
+
+
+def _plain(opts: ResolvedOpts) -> bool:
+    """Whether River's column defaults give every option but attempts, priority and queue."""
+    return not (opts.metadata or opts.tags or opts.pending or opts.scheduled_at is not None)
 
 
 def _states_text(mask: int | None) -> str | None:
