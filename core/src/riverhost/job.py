@@ -163,7 +163,7 @@ class Job(Generic[A]):
             attempted_by=tuple(attempted_by or ()),
             errors=tuple(AttemptError.from_json(e) for e in errors or ()),
             # Another client may have written a non-object; the row keeps it, the view is empty.
-            metadata=metadata if isinstance(metadata, Mapping) else {},
+            metadata=metadata if type(metadata) is dict or isinstance(metadata, Mapping) else {},
             tags=tuple(tags or ()),
             unique_key=bytes(unique_key) if unique_key is not None else None,
             unique_states=unique_states,

@@ -319,7 +319,7 @@ SET state = (CASE
     attempt = CASE WHEN u.outcome IN ('snoozed', 'interrupted') THEN j.attempt - 1
                    ELSE j.attempt END,
     errors = CASE WHEN u.error IS NULL THEN j.errors ELSE array_append(j.errors, u.error) END,
-    metadata = j.metadata || u.metadata || CASE
+    metadata = j.metadata || coalesce(u.metadata, '{}') || CASE
         WHEN u.outcome = 'snoozed'
             THEN jsonb_build_object('snoozes', coalesce((j.metadata ->> 'snoozes')::int, 0) + 1)
         ELSE '{}'::jsonb
