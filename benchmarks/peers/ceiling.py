@@ -34,7 +34,7 @@ WITH locked AS (
 )
 UPDATE river_job SET state = 'running', attempt = river_job.attempt + 1, attempted_at = now(),
     attempted_by = array_append(river_job.attempted_by, %(client)s)
-FROM locked WHERE river_job.id = locked.id
+WHERE river_job.id = ANY(ARRAY(SELECT id FROM locked))
 RETURNING river_job.id, river_job.args
 """
 _COMPLETE = """

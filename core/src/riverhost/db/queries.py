@@ -251,8 +251,7 @@ SET state = 'running',
         THEN array_append(j.attempted_by[array_length(j.attempted_by, 1) - 98:], {client})
         ELSE array_append(j.attempted_by, {client})
     END
-FROM locked
-WHERE j.id = locked.id
+WHERE j.id = ANY(ARRAY(SELECT id FROM locked))
 RETURNING """
     + _J_COLUMNS
 )
@@ -262,6 +261,12 @@ Walks ``river_job_prioritized_fetching_index`` (state, queue, priority, schedule
 order; SKIP LOCKED lets every host fetch at once without waiting on each other. Unlike River it
 filters by kind, so a job waits for a host that has its plugin instead of failing. Keeps the
 last 99 ``attempted_by`` entries plus this host, as River does.
+
+The locked ids are matched as an array (``id = ANY(ARRAY(...))``), not joined: a producer's
+fetch is a prepared statement, and PostgreSQL's generic plan for it, guessing a tenth of the
+table for ``LIMIT $1``, joined by hashing a sequential scan of the whole ``river_job`` (2.3 ms
+for 10 jobs out of 10,000, growing with the table) where the array form always probes the
+primary key (0.2-0.5 ms).
 
 The fetch's own transaction commits without waiting for its WAL flush (``synchronous_commit``
 off for it alone, set in a one-time filter): a WAL flush per fetch was the largest share of a

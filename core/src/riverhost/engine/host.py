@@ -123,16 +123,28 @@ class Host:
         config = self.registry.config
         jobs, maintenance = config.jobs, config.maintenance
         queues = self.registry.queues
+        connect = {"autocommit": True, "fallback_application_name": APPLICATION_NAME}
         pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
             self.url,
             min_size=2,
-            max_size=len(queues) + 6,
+            max_size=6,
             open=False,
-            kwargs={"autocommit": True, "fallback_application_name": APPLICATION_NAME},
+            kwargs=connect,
             configure=adapt.configure_async,
             reconnect_timeout=0,
         )
+        # The producers' fetches only: their connections plan the fetch once (see adapt).
+        fetch_pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+            self.url,
+            min_size=1,
+            max_size=max(1, len(queues)),
+            open=False,
+            kwargs=connect,
+            configure=adapt.configure_fetching,
+            reconnect_timeout=0,
+        )
         await pool.open(wait=True)
+        await fetch_pool.open(wait=True)
         if config.metrics.listen:
             _server, self.metrics_port = metrics.serve(
                 config.metrics.listen, offset=self._metrics_offset
@@ -150,7 +162,7 @@ class Host:
                 queue=name,
                 max_workers=queue.max_workers,
                 kinds=kinds,
-                pool=pool,
+                pool=fetch_pool,
                 executor=executor,
                 client_id=self.client_id,
                 poll_interval=jobs.poll_interval.total_seconds(),
@@ -215,6 +227,7 @@ class Host:
             await asyncio.gather(*self._leader_tasks, return_exceptions=True)
             await heartbeat.stopped()
             threads.shutdown(wait=False, cancel_futures=True)
+            await fetch_pool.close()
             await pool.close()
             restore_gc()
             log.info("host.stopped", client_id=self.client_id)
