@@ -149,6 +149,14 @@ def build_plugin(folder: Path) -> Path:
 # ----------------------------------------------------------------------------- the hosts
 
 
+def _outlivers(pgid: int, *, grace: float) -> dict[int, int]:
+    """:func:`group_rss` of the processes of group ``pgid`` still alive after ``grace`` s."""
+    deadline = time.monotonic() + grace
+    while (alive := group_rss(pgid)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return alive
+
+
 def group_rss(pgid: int) -> dict[int, int]:
     """VmRSS in KiB of every live process in process group ``pgid``, by pid."""
     found: dict[int, int] = {}
@@ -290,7 +298,9 @@ class Host:
             self.kill()
             self.life.ended = "did not stop: killed"
         # Engine processes outliving their supervisor would be a bug: end them and say so.
-        if leftovers := group_rss(self.process.pid):
+        # Not at the very instant it exits, though: multiprocessing's resource tracker (spawn
+        # starts one) notices its parent is gone a moment later, by design.
+        if leftovers := _outlivers(self.process.pid, grace=2.0):
             self.life.ended += f"; {len(leftovers)} processes left behind"
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
