@@ -173,32 +173,37 @@ def _insert_statement(
         answers.append(len(sent))
         sent.append(row)
     if len(sent) == 1:
-        (r,) = sent
-        opts = r.opts
-        if r.unique_key is None and _plain(opts):
-            plain = {
-                "args": r.args,
-                "kinds": r.kind,
-                "max_attempts": opts.max_attempts,
-                "priorities": opts.priority,
-                "queues": opts.queue,
-            }
-            return queries.INSERT_PLAIN, plain, sent, answers
-        one = {
-            "args": r.args,
-            "kinds": r.kind,
-            "max_attempts": opts.max_attempts,
-            "metadata": Jsonb(opts.metadata),
-            "priorities": opts.priority,
-            "queues": opts.queue,
-            "scheduled_at": opts.scheduled_at,
-            "pending": opts.pending,
-            "tags": ",".join(opts.tags),
-            "unique_keys": r.unique_key,
-            "unique_states": _states_text(r.unique_states),
-            "notify": [opts.queue],
-        }
-        return queries.INSERT_ONE, one, sent, answers
+        statement, params = _single_insert(sent[0])
+        return statement, params, sent, answers
+    return queries.INSERT_MANY, _batch_params(sent), sent, answers
+
+
+def _single_insert(r: _Row) -> tuple[LiteralString, dict[str, Any]]:
+    """:data:`queries.INSERT_PLAIN` when the defaults do, else :data:`queries.INSERT_ONE`."""
+    opts = r.opts
+    scalars: dict[str, Any] = {
+        "args": r.args,
+        "kinds": r.kind,
+        "max_attempts": opts.max_attempts,
+        "priorities": opts.priority,
+        "queues": opts.queue,
+    }
+    if r.unique_key is None and _plain(opts):
+        return queries.INSERT_PLAIN, scalars
+    return queries.INSERT_ONE, {
+        **scalars,
+        "metadata": Jsonb(opts.metadata),
+        "scheduled_at": opts.scheduled_at,
+        "pending": opts.pending,
+        "tags": ",".join(opts.tags),
+        "unique_keys": r.unique_key,
+        "unique_states": _states_text(r.unique_states),
+        "notify": [opts.queue],
+    }
+
+
+def _batch_params(sent: Sequence[_Row]) -> dict[str, Any]:
+    """:data:`queries.INSERT_MANY`'s parameters: per job its args and option group."""
     group_of: dict[tuple[str, int], int] = {}
     groups: list[tuple[str, ResolvedOpts]] = []
     row_groups = []
@@ -209,7 +214,7 @@ def _insert_statement(
             group = group_of[r.kind, id(r.opts)] = len(groups)
         row_groups.append(group)
     unique = [(ord_, r) for ord_, r in enumerate(sent, 1) if r.unique_key is not None]
-    params: dict[str, Any] = {
+    return {
         "args": [r.args for r in sent],
         "groups": row_groups,
         "kinds": [kind for kind, _ in groups],
@@ -225,7 +230,6 @@ def _insert_statement(
         "unique_states": [_states_text(r.unique_states) for _, r in unique],
         "notify": sorted({opts.queue for _, opts in groups}),
     }
-    return queries.INSERT_MANY, params, sent, answers
 
 
 def _plain(opts: ResolvedOpts) -> bool:
