@@ -70,6 +70,16 @@ async def terminate(url: str, pids: list[int]) -> None:
             await conn.execute("SELECT pg_terminate_backend(%s)", (pid,))
 
 
+async def terminate_waiting(url: str, query_like: str, what: str) -> list[tuple[int, str, str]]:
+    """Terminate the backends whose query matches ``query_like`` once they wait on a lock;
+    return them as :func:`backends` found them."""
+    blocked = await until(
+        lambda: backends(url, "query LIKE %s AND wait_event_type = 'Lock'", query_like), what=what
+    )
+    await terminate(url, [pid for pid, _, _ in blocked])
+    return blocked
+
+
 @pytest.fixture(autouse=True)
 def nothing_left_running(request: pytest.FixtureRequest) -> Iterator[None]:
     """Every database test here ends with no job ``running``: each failure was recovered from."""
@@ -155,13 +165,9 @@ def test_a_fetch_whose_connection_is_killed_is_retried_and_loses_no_job(database
                     locker.transaction(),
                 ):
                     await locker.execute("LOCK TABLE river_job IN ACCESS EXCLUSIVE MODE")
-                    blocked = await until(
-                        lambda: backends(
-                            database_url, "query LIKE %s AND wait_event_type = 'Lock'", FETCHING
-                        ),
-                        what="a fetch waiting on the lock",
+                    blocked = await terminate_waiting(
+                        database_url, FETCHING, "a fetch waiting on the lock"
                     )
-                    await terminate(database_url, [pid for pid, _, _ in blocked])
                 results = await client.insert_many([StepArgs(steps=["ok"]) for _ in range(20)])
                 done = await wait_for_jobs(client, [r.job.id for r in results], timeout=10)
             return blocked, done, logs
@@ -194,13 +200,9 @@ def test_a_completion_whose_connection_is_killed_is_written_later_not_dropped(da
                     await locker.execute(
                         "SELECT 1 FROM river_job WHERE id = %s FOR UPDATE", (job.id,)
                     )
-                    blocked = await until(
-                        lambda: backends(
-                            database_url, "query LIKE %s AND wait_event_type = 'Lock'", COMPLETING
-                        ),
-                        what="a completion waiting on the row lock",
+                    await terminate_waiting(
+                        database_url, COMPLETING, "a completion waiting on the row lock"
                     )
-                    await terminate(database_url, [pid for pid, _, _ in blocked])
                 others = await client.insert_many([StepArgs(steps=["ok"]) for _ in range(5)])
                 done = await wait_for_jobs(client, [job.id] + [r.job.id for r in others])
             return done, logs

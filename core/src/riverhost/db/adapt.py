@@ -48,5 +48,5 @@ async def configure_fetching(conn: psycopg.AsyncConnection[Any]) -> None:
     is written so its generic plan is the right one (see :data:`queries.FETCH`); other
     statements keep PostgreSQL's choice on the main pool.
     """
-    set_json_loads(loads, conn)
+    await configure_async(conn)
     await conn.execute("SET plan_cache_mode = force_generic_plan")

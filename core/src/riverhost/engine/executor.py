@@ -45,8 +45,8 @@ class Attempt:
     """One running attempt: its job, context and worker, and how to tell it to stop.
 
     It ends exactly once (:attr:`ended`): when its worker does, or when the worker ignored a
-    stop for :data:`STOP_GRACE`; ``on_end`` then hears of it, with the outcome handed to the
-    completer (``None`` only if working out the outcome itself failed).
+    stop for :data:`STOP_GRACE`; ``on_end`` then hears of it, once its outcome (if one could be
+    worked out) is with the completer.
     """
 
     __slots__ = ("_end", "_grace", "_timer", "ctx", "ended", "job", "on_end", "started", "task")
@@ -56,7 +56,7 @@ class Attempt:
         job: Job[dict[str, Any]],
         ctx: JobContext,
         end: Callable[[Attempt], None],
-        on_end: Callable[[Attempt, Outcome | None], None],
+        on_end: Callable[[Attempt], None],
     ) -> None:
         self.job = job
         self.ctx = ctx
@@ -110,9 +110,7 @@ class Executor:
         }
         self._takes_ctx = {name: _takes_ctx(reg.spec.worker) for name, reg in kinds.items()}
 
-    def attempt(
-        self, job: Job[dict[str, Any]], on_end: Callable[[Attempt, Outcome | None], None]
-    ) -> Attempt:
+    def attempt(self, job: Job[dict[str, Any]], on_end: Callable[[Attempt], None]) -> Attempt:
         """A new attempt of ``job``, with its context bound to the job; :meth:`start` runs it."""
 
         def bound() -> structlog.typing.FilteringBoundLogger:
@@ -162,7 +160,7 @@ class Executor:
         attempt.ended = True
         if outcome is not None:
             self._completer.add(outcome)
-        attempt.on_end(attempt, outcome)
+        attempt.on_end(attempt)
 
     def _outcome(self, attempt: Attempt, registered: RegisteredKind) -> Outcome:
         task = attempt.task

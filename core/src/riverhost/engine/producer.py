@@ -24,7 +24,6 @@ from psycopg_pool import AsyncConnectionPool
 from riverhost import metrics
 from riverhost._asyncio import reraise_if_cancelling
 from riverhost.db import queries
-from riverhost.engine.completer import Outcome
 from riverhost.engine.executor import Attempt, Executor
 from riverhost.job import Job
 
@@ -204,7 +203,7 @@ class Producer:
         self._idle.clear()
         self._executor.start(attempt)
 
-    def _ended(self, attempt: Attempt, outcome: Outcome | None) -> None:
+    def _ended(self, attempt: Attempt) -> None:
         """An attempt ended (its outcome is with the completer): free its slot."""
         del self.active[attempt.job.id]
         self._running.dec()
