@@ -14,9 +14,11 @@ from engine_plugin import OtherQueueArgs, StepArgs, SyncStepArgs
 from riverhost import AsyncClient, InsertOpts, JobFilter, RawArgs
 from riverhost.config import load_config
 from riverhost.engine import producer
+from riverhost.engine.executor import Attempt, Deadlines
 from riverhost.job import Job
 from riverhost.registry import host_from_objects
 from riverhost.testing import running_host, wait_for_jobs
+from riverhost.worker import JobContext
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
@@ -94,6 +96,35 @@ def test_a_job_past_its_timeout_fails_that_attempt(database_url, Args):
 
     assert (job.state, job.attempt) == ("completed", 2)
     assert job.errors[0].error == "TimeoutError: job timed out after 300ms"
+
+
+def test_deadlines_stop_the_late_and_keep_no_timer_for_attempts_that_ended_in_time():
+    """Attempts share one timer per grain; once a grain's attempts all ended, its timer is
+    gone too (an hour-long timeout must not keep a timer per grain of every job for an hour)."""
+
+    def attempt():
+        ctx = JobContext(lambda: None, lambda progress: None)
+        return Attempt(None, ctx, lambda a: None, lambda a: None)
+
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        before = sum(not timer.cancelled() for timer in loop._scheduled)
+        deadlines = Deadlines()
+        punctual = [attempt() for _ in range(200)]
+        for a in punctual:
+            deadlines.watch(a, 3600)
+        for a in punctual:
+            a._cancel_timers()
+        late = attempt()
+        deadlines.watch(late, 0.05)
+        pending = sum(not timer.cancelled() for timer in loop._scheduled) - before
+        await asyncio.sleep(0.05 + 2 * Deadlines.GRAIN)
+        return pending, late.ctx.stop_reason, [a.ctx.stop_reason for a in punctual]
+
+    pending, late, punctual = asyncio.run(scenario())
+    assert pending == 1  # the late attempt's grain alone
+    assert late == "timeout"
+    assert set(punctual) == {None}
 
 
 def test_a_worker_s_output_and_last_progress_land_in_metadata(database_url, Args):

@@ -20,8 +20,9 @@ import psycopg
 import pytest
 import structlog
 from engine_plugin import LongStepArgs, StepArgs, SyncStepArgs
+from prometheus_client import REGISTRY
 
-from riverhost import AsyncClient, metrics
+from riverhost import AsyncClient
 from riverhost.config import load_config
 from riverhost.engine.threads import WorkerThreads
 from riverhost.registry import host_from_objects
@@ -236,7 +237,9 @@ def test_a_worker_deaf_to_its_timeout_fails_the_job_frees_its_slot_and_is_report
                     after = (await client.insert(SyncStepArgs(steps=["ok"]))).job
                     first, second = await wait_for_jobs(client, [hung.id, after.id], timeout=10)
                     slots = len(producer.active)
-                    gauge = metrics.JOBS_RUNNING.labels("default")._value.get()
+                    gauge = REGISTRY.get_sample_value(
+                        "riverhost_jobs_running", {"queue": "default"}
+                    )
                     # Its timeout is a minute: the shutdown is what tells it to stop.
                     left = (await client.insert(LongStepArgs(steps=["hang"], seconds=2))).job
                     await wait_for_jobs(client, [left.id], ["running"], timeout=5)

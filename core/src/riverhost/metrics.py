@@ -9,6 +9,7 @@ Queue depth is sampled by the leader only, so one host (not every one) pays for 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
@@ -22,6 +23,7 @@ __all__ = [
     "JOB_DURATION_SECONDS",
     "LEADER",
     "QUEUE_JOBS",
+    "report_running",
     "serve",
 ]
 
@@ -40,6 +42,7 @@ JOB_DURATION_SECONDS = Histogram(
     buckets=(0.001, 0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 1800, 3600),
 )
 JOBS_RUNNING = Gauge("riverhost_jobs_running", "Attempts running now, by queue.", ["queue"])
+"""Read at scrape time from the producers (:func:`report_running`), not moved per job."""
 QUEUE_JOBS = Gauge(
     "riverhost_queue_jobs",
     "Unfinished jobs by queue and state, as last sampled by the leader.",
@@ -57,6 +60,29 @@ JOBS_RESCUED = Counter(
 LEADER = Gauge("riverhost_leader", "1 while this host process is the leader, else 0.")
 
 _lock = threading.Lock()
+_running: dict[str, list[Callable[[], int]]] = {}
+
+
+def report_running(queue: str, count: Callable[[], int]) -> Callable[[], None]:
+    """Count ``count()`` in ``riverhost_jobs_running{queue}`` at every scrape, summed with the
+    queue's other producers in this process, until the returned function is called.
+
+    A gauge moved up and down per job took a lock twice per job on the engine's hot path; a
+    scrape is rare.
+    """
+    with _lock:
+        sources = _running.get(queue)
+        if sources is None:
+            sources = _running[queue] = []
+            # tuple(): a snapshot, as the scrape runs in the metrics server's thread.
+            JOBS_RUNNING.labels(queue).set_function(lambda: sum(c() for c in tuple(sources)))
+        sources.append(count)
+
+    def stop() -> None:
+        with _lock:
+            sources.remove(count)
+
+    return stop
 
 
 def serve(listen: str, *, offset: int = 0) -> tuple[Any, int]:

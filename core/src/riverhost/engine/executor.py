@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import math
 import time
 import traceback
 from collections.abc import Callable, Coroutine, Sequence
@@ -49,7 +50,7 @@ class Attempt:
     worked out) is with the completer.
     """
 
-    __slots__ = ("_end", "_grace", "_timer", "ctx", "ended", "job", "on_end", "started", "task")
+    __slots__ = ("_deadline", "_end", "_grace", "ctx", "ended", "job", "on_end", "started", "task")
 
     def __init__(
         self,
@@ -65,7 +66,7 @@ class Attempt:
         self.started = time.monotonic()
         self.ended = False
         self._end = end
-        self._timer: asyncio.TimerHandle | None = None
+        self._deadline: _Due | None = None
         self._grace: asyncio.TimerHandle | None = None
 
     def stop(self, reason: str) -> None:
@@ -85,9 +86,62 @@ class Attempt:
             self._end(self)
 
     def _cancel_timers(self) -> None:
-        for timer in (self._timer, self._grace):
-            if timer is not None:
-                timer.cancel()
+        if self._deadline is not None:
+            self._deadline.drop(self)
+        if self._grace is not None:
+            self._grace.cancel()
+
+
+class Deadlines:
+    """Stops attempts that outlive their kind's timeout ("timeout"), with one timer for the
+    attempts due in the same :data:`GRAIN` rather than a timer each.
+
+    An attempt is stopped at most ``GRAIN`` after its timeout. A timer per attempt, set and
+    cancelled, was a twentieth of a short job's cost in the engine. A grain whose attempts
+    all ended cancels its timer, so long timeouts do not pile timers up.
+    """
+
+    GRAIN = 0.01
+    """Seconds: deadlines are rounded up to a multiple of this."""
+
+    def __init__(self) -> None:
+        self._due: dict[int, _Due] = {}
+
+    def watch(self, attempt: Attempt, timeout: float) -> None:
+        """Stop ``attempt`` once ``timeout`` seconds have passed, unless it ends first."""
+        loop = asyncio.get_running_loop()
+        tick = math.ceil((loop.time() + timeout) / self.GRAIN)
+        due = self._due.get(tick)
+        if due is None:
+            due = self._due[tick] = _Due(self._due, tick)
+            due.timer = loop.call_at(tick * self.GRAIN, due.expire)
+        due.attempts.add(attempt)
+        attempt._deadline = due
+
+
+class _Due:
+    """The attempts whose deadline falls in one grain, and the timer that stops them."""
+
+    __slots__ = ("attempts", "tick", "timer", "watched")
+
+    def __init__(self, watched: dict[int, _Due], tick: int) -> None:
+        self.attempts: set[Attempt] = set()
+        self.watched = watched
+        self.tick = tick
+        self.timer: asyncio.TimerHandle | None = None
+
+    def drop(self, attempt: Attempt) -> None:
+        """``attempt`` ended in time."""
+        self.attempts.discard(attempt)
+        if not self.attempts and self.watched.get(self.tick) is self:
+            del self.watched[self.tick]
+            if self.timer is not None:
+                self.timer.cancel()
+
+    def expire(self) -> None:
+        del self.watched[self.tick]
+        for attempt in list(self.attempts):
+            attempt.stop("timeout")
 
 
 class Executor:
@@ -109,6 +163,8 @@ class Executor:
             name: inspect.iscoroutinefunction(reg.spec.worker) for name, reg in kinds.items()
         }
         self._takes_ctx = {name: _takes_ctx(reg.spec.worker) for name, reg in kinds.items()}
+        self._timeouts = {name: reg.spec.timeout.total_seconds() for name, reg in kinds.items()}
+        self._deadlines = Deadlines()
 
     def attempt(self, job: Job[dict[str, Any]], on_end: Callable[[Attempt], None]) -> Attempt:
         """A new attempt of ``job``, with its context bound to the job; :meth:`start` runs it."""
@@ -141,7 +197,7 @@ class Executor:
             attempt.task = loop.create_task(coroutine)
         else:
             attempt.task = loop.run_in_executor(self._threads, spec.worker, *call)
-        attempt._timer = loop.call_later(spec.timeout.total_seconds(), attempt.stop, "timeout")
+        self._deadlines.watch(attempt, self._timeouts[job.kind])
         attempt.task.add_done_callback(attempt._worker_ended)
 
     def _finish(self, attempt: Attempt) -> None:

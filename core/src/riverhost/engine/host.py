@@ -205,6 +205,9 @@ class Host:
             )
             background.append(_task(notifier.run(), "notifier"))
             await _first(notifier.ready.wait(), self._stop.wait())
+        unreport = [
+            metrics.report_running(p.queue, p.active.__len__) for p in self.producers.values()
+        ]
         completer_task = _task(completer.run(), "completer")
         fetching = [_task(p.run(), f"producer:{p.queue}") for p in self.producers.values()]
         restore_gc = _keep_gc_off_the_hot_path()
@@ -229,6 +232,8 @@ class Host:
             threads.shutdown(wait=False, cancel_futures=True)
             await fetch_pool.close()
             await pool.close()
+            for stop_reporting in unreport:
+                stop_reporting()
             restore_gc()
             log.info("host.stopped", client_id=self.client_id)
 

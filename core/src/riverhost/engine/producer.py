@@ -71,7 +71,6 @@ class Producer:
         self.paused_here = False
         """Paused on this host only."""
         self._registered = -1e9
-        self._running = metrics.JOBS_RUNNING.labels(queue)
         self._fetch_seconds = metrics.FETCH_SECONDS.labels(queue)
 
     @property
@@ -199,14 +198,12 @@ class Producer:
     def _start(self, job: Job[dict[str, Any]]) -> None:
         attempt = self._executor.attempt(job, self._ended)
         self.active[job.id] = attempt
-        self._running.inc()
         self._idle.clear()
         self._executor.start(attempt)
 
     def _ended(self, attempt: Attempt) -> None:
         """An attempt ended (its outcome is with the completer): free its slot."""
         del self.active[attempt.job.id]
-        self._running.dec()
         if not self.active:
             self._idle.set()
         if self._fetch_when_free:
