@@ -189,7 +189,7 @@ class Executor:
             message = f"args do not fit {spec.args.__name__}: {_validation_message(exc)}"
             self._settle(attempt, self._failure(attempt, message, "", final=True))
             return
-        typed = job.with_args(args)
+        typed = job._carrying(args)
         loop = asyncio.get_running_loop()
         call = (typed, attempt.ctx) if self._takes_ctx[job.kind] else (typed,)
         if self._is_async[job.kind]:
