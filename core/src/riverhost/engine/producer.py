@@ -117,8 +117,11 @@ class Producer:
                 await self.register_queue()
             if not self._wake.is_set():
                 timeout = self._poll_interval * (1 + 0.1 * random.random())
+                # asyncio.timeout, not wait_for: wait_for wraps the wait in a task of its own,
+                # once per fetch.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout)
+                    async with asyncio.timeout(timeout):
+                        await self._wake.wait()
             self._wake.clear()
             wait = last_empty + self._cooldown - time.monotonic()
             if wait > 0:
