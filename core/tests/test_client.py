@@ -187,7 +187,8 @@ def test_a_copy_statement_names_only_the_columns_in_use():
 
     assert plain.statement == "COPY river_job (args, kind, max_attempts, queue) FROM STDIN"
     assert tagged.statement == "COPY river_job (args, kind, max_attempts, queue, tags) FROM STDIN"
-    assert tagged.lines == ["{}\tk\t25\tdefault\t{}\n", '{}\tk\t25\tdefault\t{"t"}\n']
+    assert list(tagged.chunks(1)) == ["{}\tk\t25\tdefault\t{}\n", '{}\tk\t25\tdefault\t{"t"}\n']
+    assert list(tagged.chunks(2)) == ['{}\tk\t25\tdefault\t{}\n{}\tk\t25\tdefault\t{"t"}\n']
 
 
 def test_insert_many_fast_fails_the_whole_batch_on_a_unique_conflict(client, database_url):

@@ -14,7 +14,7 @@ own options and the defaults, and can insert any kind.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, LiteralString, cast
@@ -244,11 +244,37 @@ def _states_text(mask: int | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class _CopyBatch:
-    """A COPY ready to stream: its statement, its lines and the queues to notify."""
+    """A COPY ready to stream: its statement, its rows, the queues to notify, and per row the
+    text of each optional column it sends (``None``: the column's fallback)."""
 
     statement: LiteralString
-    lines: list[str]
+    rows: list[_Row]
+    optional: list[tuple[str | None, ...]]
+    fallback: list[str]
     queues: list[str]
+
+    def chunks(self, size: int) -> Iterator[str]:
+        """The rows in COPY's text format, ``size`` lines at a time, each chunk built only when
+        asked for: the server stores one chunk while the next is being written."""
+        fallback = self.fallback
+        for start in range(0, len(self.rows), size):
+            lines = []
+            for r, values in zip(
+                self.rows[start : start + size], self.optional[start : start + size], strict=True
+            ):
+                fields = [
+                    r.args.replace("\\", "\\\\"),
+                    r.kind,
+                    str(r.opts.max_attempts),
+                    r.opts.queue,
+                ]
+                if values:
+                    fields += [
+                        default if value is None else value
+                        for value, default in zip(values, fallback, strict=True)
+                    ]
+                lines.append("\t".join(fields))
+            yield "\n".join(lines) + "\n"
 
 
 #: What a row that needs no value of its own writes in a :data:`queries.COPY_OPTIONAL` column
@@ -259,57 +285,65 @@ _COPY_DEFAULT_TEXT = ("{}", "1", None, "available", "{}", "\\N", "\\N")
 def _copy_data(items: Sequence[InsertParams], defaults: _KindDefaults) -> _CopyBatch:
     """The COPY of these items in COPY's text format, and the queues to notify.
 
-    Built as text in one pass: no per-value adaptation, so the client keeps up with the server.
-    JSON text holds no raw tab, newline or carriage return (JSON escapes them), so doubling its
+    Built as text: no per-value adaptation, so the client keeps up with the server. JSON text
+    holds no raw tab, newline or carriage return (JSON escapes them), so doubling its
     backslashes is all the escaping COPY needs; kinds, queues and tags are validated to safe
     characters. Optional columns go only when a row needs them; a row whose column goes for
     another's sake writes River's default, and for ``scheduled_at`` the client's clock (COPY
-    cannot ask for ``now()`` per row), as River's ``InsertManyFast`` does.
+    cannot ask for ``now()`` per row), as River's ``InsertManyFast`` does. Rows sharing their
+    options share the text of those options.
     """
     now = datetime.now(UTC)
     rows = _rows(items, defaults)
     queues = set()
+    of_opts: dict[int, tuple[str | None, ...]] = {}
     optional: list[tuple[str | None, ...]] = []
     for r in rows:
-        scheduled = r.opts.scheduled_at
-        state = (
-            "pending"
-            if r.opts.pending
-            else "scheduled"
-            if scheduled is not None and scheduled > now
-            else None
-        )
-        if state is None:
-            queues.add(r.opts.queue)
-        optional.append(
-            (
-                json.dumps(r.opts.metadata, separators=(",", ":")).replace("\\", "\\\\")
-                if r.opts.metadata
-                else None,
-                None if r.opts.priority == 1 else str(r.opts.priority),
-                None if scheduled is None else scheduled.isoformat(),
-                state,
-                "{" + ",".join(f'"{tag}"' for tag in r.opts.tags) + "}" if r.opts.tags else None,
+        values = of_opts.get(id(r.opts))
+        if values is None:
+            values = of_opts[id(r.opts)] = _copy_optional(r.opts, now)
+            if values[3] is None:  # neither pending nor scheduled: available now
+                queues.add(r.opts.queue)
+        if r.unique_key is not None or r.unique_states is not None:
+            values = (
+                *values,
                 None if r.unique_key is None else "\\\\x" + r.unique_key.hex(),
                 None if r.unique_states is None else f"{r.unique_states:08b}",
             )
-        )
-    columns = list(zip(*optional, strict=True))
-    sent = [i for i, column in enumerate(columns) if any(v is not None for v in column)]
+        else:
+            values = (*values, None, None)
+        optional.append(values)
+    sent = [i for i in range(len(queries.COPY_OPTIONAL)) if any(v[i] is not None for v in optional)]
+    if len(sent) < len(queries.COPY_OPTIONAL):
+        optional = [tuple(v[i] for i in sent) for v in optional] if sent else []
     fallback = [_COPY_DEFAULT_TEXT[i] or now.isoformat() for i in sent]
-    lines = []
-    for r, values in zip(rows, optional, strict=True):
-        fields = [r.args.replace("\\", "\\\\"), r.kind, str(r.opts.max_attempts), r.opts.queue]
-        for i, default in zip(sent, fallback, strict=True):
-            value = values[i]
-            fields.append(default if value is None else value)
-        lines.append("\t".join(fields) + "\n")
     statement = queries.copy_statement([queries.COPY_OPTIONAL[i] for i in sent])
-    return _CopyBatch(statement, lines, sorted(queues))
+    return _CopyBatch(statement, rows, optional or [()] * len(rows), fallback, sorted(queues))
 
 
-_COPY_CHUNK = 2000
-"""Lines per write to the COPY stream: large writes, bounded memory per write."""
+def _copy_optional(opts: ResolvedOpts, now: datetime) -> tuple[str | None, ...]:
+    """The text of the option columns of :data:`queries.COPY_OPTIONAL` before the unique ones
+    (metadata, priority, scheduled_at, state, tags); ``None`` where River's default holds."""
+    scheduled = opts.scheduled_at
+    if opts.pending:
+        state: str | None = "pending"
+    elif scheduled is not None and scheduled > now:
+        state = "scheduled"
+    else:
+        state = None
+    return (
+        json.dumps(opts.metadata, separators=(",", ":")).replace("\\", "\\\\")
+        if opts.metadata
+        else None,
+        None if opts.priority == 1 else str(opts.priority),
+        None if scheduled is None else scheduled.isoformat(),
+        state,
+        "{" + ",".join(f'"{tag}"' for tag in opts.tags) + "}" if opts.tags else None,
+    )
+
+
+_COPY_CHUNK = 100
+"""Lines per write to the COPY stream: the server stores one chunk while the next is built."""
 
 
 def _insert_results(
@@ -529,14 +563,14 @@ class AsyncClient:
             # two more round trips per batch. The notification follows the committed rows.
             async with self.pool.connection() as own:
                 await self._copy(own, batch)
-        return len(batch.lines)
+        return len(batch.rows)
 
     @staticmethod
     async def _copy(conn: _AsyncConn, batch: _CopyBatch) -> None:
         async with conn.cursor() as cursor:
             async with cursor.copy(batch.statement) as copy:
-                for start in range(0, len(batch.lines), _COPY_CHUNK):
-                    await copy.write("".join(batch.lines[start : start + _COPY_CHUNK]))
+                for chunk in batch.chunks(_COPY_CHUNK):
+                    await copy.write(chunk)
             if batch.queues:
                 await cursor.execute(queries.NOTIFY_INSERTS, (batch.queues,))
 
@@ -660,14 +694,14 @@ class Client:
         else:
             with self.pool.connection() as own:  # as in AsyncClient: the COPY is atomic
                 self._copy(own, batch)
-        return len(batch.lines)
+        return len(batch.rows)
 
     @staticmethod
     def _copy(conn: _Conn, batch: _CopyBatch) -> None:
         with conn.cursor() as cursor:
             with cursor.copy(batch.statement) as copy:
-                for start in range(0, len(batch.lines), _COPY_CHUNK):
-                    copy.write("".join(batch.lines[start : start + _COPY_CHUNK]))
+                for chunk in batch.chunks(_COPY_CHUNK):
+                    copy.write(chunk)
             if batch.queues:
                 cursor.execute(queries.NOTIFY_INSERTS, (batch.queues,))
 
