@@ -107,26 +107,41 @@ class _Row:
 _TOO_DEEP = "its args nest too deeply"
 
 
-def _rows(items: Sequence[InsertParams], defaults: _KindDefaults) -> list[_Row]:
+def _rows(items: Sequence[Args | InsertParams], defaults: _KindDefaults) -> list[_Row]:
     """Resolve every item's options (call, args class, declared kind, defaults) and key."""
     now = datetime.now(UTC)
     rows = []
-    # Items of one batch mostly share their option objects: resolve each combination once.
+    # Items of one batch mostly share their option objects: resolve each combination once,
+    # and the one the item before used without so much as a lookup.
     resolved: dict[tuple[str, int, int], ResolvedOpts] = {}
+    last: tuple[str, InsertOpts | None, InsertOpts] | None = None
+    opts: ResolvedOpts | None = None
     for index, item in enumerate(items):
-        args = item.args
+        if isinstance(item, InsertParams):
+            args, call, explicit = item.args, item.opts, item.unique
+        else:
+            args, call, explicit = item, None, None
         kind = args.kind
         if not kind:
             raise InsertError(index, "", f"{type(args).__name__} sets no kind")
-        layers = (kind, id(item.opts), id(args.insert_opts))
-        opts = resolved.get(layers)
-        if opts is None:
-            opts = resolved[layers] = resolve_opts(
-                item.opts,
-                args.insert_opts,
-                defaults.kinds.get(kind),
-                default_max_attempts=defaults.max_attempts,
-            )
+        declared = args.insert_opts
+        if (
+            opts is None
+            or last is None
+            or kind is not last[0]
+            or call is not last[1]
+            or declared is not last[2]
+        ):
+            layers = (kind, id(call), id(declared))
+            opts = resolved.get(layers)
+            if opts is None:
+                opts = resolved[layers] = resolve_opts(
+                    call,
+                    declared,
+                    defaults.kinds.get(kind),
+                    default_max_attempts=defaults.max_attempts,
+                )
+            last = (kind, call, declared)
         key = states = None
         if opts.unique is not None and opts.unique.is_unique:
             try:
@@ -142,8 +157,8 @@ def _rows(items: Sequence[InsertParams], defaults: _KindDefaults) -> list[_Row]:
                 raise InsertError(index, kind, _TOO_DEEP + " to compute a unique key") from exc
             key = unique_key(text)
             states = unique_states_bitmask(opts.unique.by_state)
-        if item.unique is not None:
-            key, states = item.unique
+        if explicit is not None:
+            key, states = explicit
         try:
             text = args.to_json_text()
         except RecursionError as exc:
@@ -153,7 +168,7 @@ def _rows(items: Sequence[InsertParams], defaults: _KindDefaults) -> list[_Row]:
 
 
 def _insert_statement(
-    items: Sequence[InsertParams], defaults: _KindDefaults
+    items: Sequence[Args | InsertParams], defaults: _KindDefaults
 ) -> tuple[LiteralString, dict[str, Any], list[_Row], list[int]]:
     """The insert statement and parameters, the rows sent, and for each item which row answers.
 
@@ -244,45 +259,42 @@ def _states_text(mask: int | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class _CopyBatch:
-    """A COPY ready to stream: its statement, its rows, the queues to notify, and per row the
-    text of each optional column it sends (``None``: the column's fallback)."""
+    """A COPY ready to stream: its statement, its rows and the queues to notify.
+
+    ``texts`` holds, per options object of the batch, the text of a line after the args: kind,
+    max_attempts, queue and the optional columns sent (each row's options are resolved per kind
+    in :func:`_rows`, so an options object belongs to one kind). ``unique`` says whether the
+    unique columns go too; they are the last two, the only ones written per row.
+    """
 
     statement: LiteralString
     rows: list[_Row]
-    optional: list[tuple[str | None, ...]]
-    fallback: list[str]
+    texts: dict[int, str]
+    unique: bool
     queues: list[str]
 
     def chunks(self, size: int) -> Iterator[str]:
         """The rows in COPY's text format, ``size`` lines at a time, each chunk built only when
         asked for: the server stores one chunk while the next is being written."""
-        fallback = self.fallback
+        texts, unique = self.texts, self.unique
         for start in range(0, len(self.rows), size):
             lines = []
-            for r, values in zip(
-                self.rows[start : start + size], self.optional[start : start + size], strict=True
-            ):
-                fields = [
-                    r.args.replace("\\", "\\\\"),
-                    r.kind,
-                    str(r.opts.max_attempts),
-                    r.opts.queue,
-                ]
-                if values:
-                    fields += [
-                        default if value is None else value
-                        for value, default in zip(values, fallback, strict=True)
-                    ]
-                lines.append("\t".join(fields))
+            for r in self.rows[start : start + size]:
+                line = r.args.replace("\\", "\\\\") + texts[id(r.opts)]
+                if unique:
+                    key = "\\N" if r.unique_key is None else "\\\\x" + r.unique_key.hex()
+                    states = "\\N" if r.unique_states is None else f"{r.unique_states:08b}"
+                    line += "\t" + key + "\t" + states
+                lines.append(line)
             yield "\n".join(lines) + "\n"
 
 
 #: What a row that needs no value of its own writes in a :data:`queries.COPY_OPTIONAL` column
 #: another row of the batch needs (``scheduled_at`` is the only one with no fixed text).
-_COPY_DEFAULT_TEXT = ("{}", "1", None, "available", "{}", "\\N", "\\N")
+_COPY_DEFAULT_TEXT = ("{}", "1", None, "available", "{}")
 
 
-def _copy_data(items: Sequence[InsertParams], defaults: _KindDefaults) -> _CopyBatch:
+def _copy_data(items: Sequence[Args | InsertParams], defaults: _KindDefaults) -> _CopyBatch:
     """The COPY of these items in COPY's text format, and the queues to notify.
 
     Built as text: no per-value adaptation, so the client keeps up with the server. JSON text
@@ -290,35 +302,40 @@ def _copy_data(items: Sequence[InsertParams], defaults: _KindDefaults) -> _CopyB
     backslashes is all the escaping COPY needs; kinds, queues and tags are validated to safe
     characters. Optional columns go only when a row needs them; a row whose column goes for
     another's sake writes River's default, and for ``scheduled_at`` the client's clock (COPY
-    cannot ask for ``now()`` per row), as River's ``InsertManyFast`` does. Rows sharing their
-    options share the text of those options.
+    cannot ask for ``now()`` per row), as River's ``InsertManyFast`` does. The text of a batch's
+    options is made once per options object, not per row.
     """
     now = datetime.now(UTC)
     rows = _rows(items, defaults)
     queues = set()
-    of_opts: dict[int, tuple[str | None, ...]] = {}
-    optional: list[tuple[str | None, ...]] = []
+    optional: dict[int, tuple[str, ResolvedOpts, tuple[str | None, ...]]] = {}
+    unique = False
     for r in rows:
-        values = of_opts.get(id(r.opts))
-        if values is None:
-            values = of_opts[id(r.opts)] = _copy_optional(r.opts, now)
+        if id(r.opts) not in optional:
+            values = _copy_optional(r.opts, now)
+            optional[id(r.opts)] = (r.kind, r.opts, values)
             if values[3] is None:  # neither pending nor scheduled: available now
                 queues.add(r.opts.queue)
         if r.unique_key is not None or r.unique_states is not None:
-            values = (
-                *values,
-                None if r.unique_key is None else "\\\\x" + r.unique_key.hex(),
-                None if r.unique_states is None else f"{r.unique_states:08b}",
-            )
-        else:
-            values = (*values, None, None)
-        optional.append(values)
-    sent = [i for i in range(len(queries.COPY_OPTIONAL)) if any(v[i] is not None for v in optional)]
-    if len(sent) < len(queries.COPY_OPTIONAL):
-        optional = [tuple(v[i] for i in sent) for v in optional] if sent else []
-    fallback = [_COPY_DEFAULT_TEXT[i] or now.isoformat() for i in sent]
-    statement = queries.copy_statement([queries.COPY_OPTIONAL[i] for i in sent])
-    return _CopyBatch(statement, rows, optional or [()] * len(rows), fallback, sorted(queues))
+            unique = True
+    sent = [
+        i
+        for i in range(len(_COPY_DEFAULT_TEXT))
+        if any(values[i] is not None for _, _, values in optional.values())
+    ]
+    fallback = {i: _COPY_DEFAULT_TEXT[i] or now.isoformat() for i in sent}
+    texts = {}
+    for key, (kind, opts, values) in optional.items():
+        fields = [kind, str(opts.max_attempts), opts.queue]
+        for i in sent:
+            value = values[i]
+            fields.append(fallback[i] if value is None else value)
+        texts[key] = "\t" + "\t".join(fields)
+    columns = [queries.COPY_OPTIONAL[i] for i in sent]
+    if unique:
+        columns += queries.COPY_OPTIONAL[len(_COPY_DEFAULT_TEXT) :]
+    statement = queries.copy_statement(columns)
+    return _CopyBatch(statement, rows, texts, unique, sorted(queues))
 
 
 def _copy_optional(opts: ResolvedOpts, now: datetime) -> tuple[str | None, ...]:
@@ -387,8 +404,9 @@ def _new_job(row: Sequence[Any], sent: _Row) -> Job[dict[str, Any]]:
     )
 
 
-def _params(items: Iterable[Args | InsertParams]) -> list[InsertParams]:
-    return [item if isinstance(item, InsertParams) else InsertParams(item) for item in items]
+def _params(items: Iterable[Args | InsertParams]) -> Sequence[Args | InsertParams]:
+    """The items as a sequence; args alone stand for themselves (no InsertParams per job)."""
+    return items if isinstance(items, Sequence) else list(items)
 
 
 def _list_statement(where: JobFilter) -> tuple[sql.Composed, dict[str, Any]]:
