@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 
+import riverhost.client
 from riverhost import (
     AsyncClient,
     Client,
@@ -41,6 +44,39 @@ def test_a_unique_insert_stores_river_s_key_for_the_worked_example(client):
     assert (key[:8], key[-8:]) == ("143d872f", "c79eac2e")
     assert result.job.unique_states == "11110101"
     assert not result.duplicate
+
+
+def received_notices(listener):
+    """The queues of the ``river_insert`` notifications ``listener`` received so far."""
+    listener.execute("SELECT 1")  # notifications arrive with the next result
+    return [json.loads(n.payload)["queue"] for n in listener.notifies(timeout=0.2, stop_after=None)]
+
+
+def test_quick_plain_inserts_announce_a_queue_once_per_window_but_a_caller_s_never_quietly(
+    client, database_url, monkeypatch
+):
+    window = 0.5  # wide, so a slow machine's inserts still fall inside one
+    monkeypatch.setattr(riverhost.client, "NOTICE_WINDOW", window)
+    with psycopg.connect(database_url, autocommit=True) as listener:
+        schema = listener.execute("SELECT current_schema()").fetchone()[0]
+        listener.execute(f'LISTEN "{schema}.river_insert"')
+        # Within one window: the first announces each queue, the rest stay quiet.
+        for queue in ("a", "a", "b", "a"):
+            client.insert(RawArgs("k", {}), InsertOpts(queue=queue))
+        quick = received_notices(listener)
+        time.sleep(window * 1.2)
+        client.insert(RawArgs("k", {}), InsertOpts(queue="a"))
+        client.insert_many_fast([RawArgs("k", {})])  # COPY: default announced long ago
+        later = received_notices(listener)
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            for _ in range(2):
+                client.insert(RawArgs("k", {}), InsertOpts(queue="a"), conn=conn)
+        callers = received_notices(listener)
+
+    assert quick == ["a", "b"]
+    assert sorted(later) == ["a", "default"]
+    assert callers == ["a", "a"]
+    assert rows(database_url, "SELECT count(*) FROM river_job") == [(8,)]
 
 
 def test_a_second_unique_insert_returns_the_existing_job_marked_duplicate(client):

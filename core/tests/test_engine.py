@@ -11,6 +11,7 @@ import psycopg
 import pytest
 from engine_plugin import OtherQueueArgs, StepArgs, SyncStepArgs
 
+import riverhost.client
 from riverhost import AsyncClient, InsertOpts, JobFilter, RawArgs
 from riverhost.config import load_config
 from riverhost.engine import producer
@@ -226,6 +227,30 @@ def test_an_insert_notification_wakes_the_host_long_before_its_poll(database_url
     (job,) = work(database_url, [StepArgs(steps=["ok"])], registry=registry)
 
     assert job.state == "completed"
+
+
+def test_a_job_inserted_quietly_after_an_announced_one_runs_long_before_the_poll(
+    database_url, monkeypatch
+):
+    """A client announces a queue once per window; the host's trailing fetch finds the rest."""
+    monkeypatch.setattr(riverhost.client, "NOTICE_WINDOW", 1.0)
+    monkeypatch.setattr(producer, "NOTICE_TRAIL", 1.5)
+    registry = make_registry(poll_interval="1h")
+
+    async def scenario():
+        async with (
+            await AsyncClient.connect(database_url, registry=registry) as client,
+            running_host(registry, database_url),
+        ):
+            announced = (await client.insert(StepArgs(steps=["ok"]))).job
+            await wait_for_jobs(client, [announced.id], timeout=5)
+            # Well inside the window: this insert sends no notification of its own.
+            quiet = (await client.insert(StepArgs(steps=["ok"]))).job
+            return await wait_for_jobs(client, [quiet.id], timeout=5)
+
+    (quiet,) = asyncio.run(scenario())
+
+    assert quiet.state == "completed"
 
 
 def test_a_job_retried_or_snoozed_for_a_moment_runs_again_when_due_not_at_the_next_poll(

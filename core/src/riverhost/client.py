@@ -14,6 +14,7 @@ own options and the defaults, and can insert any kind.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -39,7 +40,7 @@ from riverhost.job import (
 )
 from riverhost.jobs import JobKind, JobState
 
-__all__ = ["AsyncClient", "Client", "InsertParams", "JobFilter"]
+__all__ = ["NOTICE_TRAIL", "NOTICE_WINDOW", "AsyncClient", "Client", "InsertParams", "JobFilter"]
 
 Args = JobArgs | RawArgs
 _Conn = psycopg.Connection[Any]
@@ -85,6 +86,53 @@ class _KindDefaults:
 
     kinds: Mapping[str, JobKind] = field(default_factory=dict)
     max_attempts: int = 25
+
+
+NOTICE_WINDOW = 0.005
+"""Seconds after announcing a queue in which a client's next plain insert into it stays quiet."""
+NOTICE_TRAIL = 0.025
+"""Seconds after an insert notification at which a host fetches once more: after
+:data:`NOTICE_WINDOW`, with room for the quiet insert's own statement to commit."""
+
+
+class _InsertNotices:
+    """Which queues an insert on the client's own connection announces (``river_insert``).
+
+    River's clients announce a queue at most once per fetch cooldown, as its workers fetch at
+    most that often. riverhost hosts fetch at once, so riverhost's limiter is much tighter: a
+    plain single insert, or a COPY, leaves a queue it announced less than
+    :data:`NOTICE_WINDOW` ago unannounced, and a host that hears an announcement fetches again
+    :data:`NOTICE_TRAIL` later, which finds the quiet ones. Under a listening host a
+    notification cost an insert a sixth of its time, and every host a fetch. Inserts on the
+    caller's connection always announce: their commit, and so their notification, may come any
+    time later.
+    """
+
+    def __init__(self) -> None:
+        self._sent: dict[str, float] = {}
+
+    def due(self, queues: Iterable[str]) -> list[str]:
+        """The ``queues`` not announced within :data:`NOTICE_WINDOW`."""
+        now = time.monotonic()
+        return [q for q in queues if now - self._sent.get(q, -NOTICE_WINDOW) >= NOTICE_WINDOW]
+
+    def sent(self, queues: Iterable[str]) -> None:
+        """``queues`` were announced (the statement that did it has committed)."""
+        now = time.monotonic()
+        for queue in queues:
+            self._sent[queue] = now
+
+    def plain(self, statement: LiteralString, params: dict[str, Any]) -> LiteralString:
+        """:data:`queries.INSERT_PLAIN_QUIET` for an :data:`queries.INSERT_PLAIN` whose queue
+        was just announced; any other statement as it is (they announce what they insert)."""
+        if statement is queries.INSERT_PLAIN and not self.due((params["queues"],)):
+            return queries.INSERT_PLAIN_QUIET
+        return statement
+
+    def inserted(self, statement: LiteralString, params: dict[str, Any]) -> None:
+        """After :meth:`plain`'s statement committed: note what it announced."""
+        if statement is queries.INSERT_PLAIN:
+            self.sent((params["queues"],))
 
 
 # ----------------------------------------------------------------------------- statements
@@ -510,6 +558,7 @@ class AsyncClient:
     def __init__(self, pool: AsyncConnectionPool[Any], *, registry: Any = None) -> None:
         self.pool = pool
         self._defaults = _defaults(registry)
+        self._notices = _InsertNotices()
 
     @classmethod
     async def connect(cls, url: str, *, registry: Any = None, max_size: int = 10) -> AsyncClient:
@@ -563,7 +612,12 @@ class AsyncClient:
         statement, params, sent, answers = _insert_statement(_params(items), self._defaults)
         if not answers:
             return []
-        return _insert_results(await self._fetch(statement, params, conn), sent, answers)
+        if conn is not None:
+            return _insert_results(await self._fetch(statement, params, conn), sent, answers)
+        statement = self._notices.plain(statement, params)
+        rows = await self._fetch(statement, params, None)
+        self._notices.inserted(statement, params)
+        return _insert_results(rows, sent, answers)
 
     async def insert_many_fast(
         self, items: Iterable[Args | InsertParams], *, conn: _AsyncConn | None = None
@@ -575,22 +629,24 @@ class AsyncClient:
         """
         batch = _copy_data(_params(items), self._defaults)
         if conn is not None:
-            await self._copy(conn, batch)
+            await self._copy(conn, batch, batch.queues)
         else:
             # No transaction around it: a COPY is atomic on its own, and BEGIN and COMMIT were
             # two more round trips per batch. The notification follows the committed rows.
+            announce = self._notices.due(batch.queues)
             async with self.pool.connection() as own:
-                await self._copy(own, batch)
+                await self._copy(own, batch, announce)
+            self._notices.sent(announce)
         return len(batch.rows)
 
     @staticmethod
-    async def _copy(conn: _AsyncConn, batch: _CopyBatch) -> None:
+    async def _copy(conn: _AsyncConn, batch: _CopyBatch, announce: list[str]) -> None:
         async with conn.cursor() as cursor:
             async with cursor.copy(batch.statement) as copy:
                 for chunk in batch.chunks(_COPY_CHUNK):
                     await copy.write(chunk)
-            if batch.queues:
-                await cursor.execute(queries.NOTIFY_INSERTS, (batch.queues,))
+            if announce:
+                await cursor.execute(queries.NOTIFY_INSERTS, (announce,))
 
     async def get(self, job_id: int, *, conn: _AsyncConn | None = None) -> Job[dict[str, Any]]:
         """The job with this id; :class:`JobNotFoundError` if there is none."""
@@ -653,6 +709,7 @@ class Client:
     def __init__(self, pool: ConnectionPool[Any], *, registry: Any = None) -> None:
         self.pool = pool
         self._defaults = _defaults(registry)
+        self._notices = _InsertNotices()
 
     @classmethod
     def connect(cls, url: str, *, registry: Any = None, max_size: int = 10) -> Client:
@@ -700,7 +757,12 @@ class Client:
         statement, params, sent, answers = _insert_statement(_params(items), self._defaults)
         if not answers:
             return []
-        return _insert_results(self._fetch(statement, params, conn), sent, answers)
+        if conn is not None:
+            return _insert_results(self._fetch(statement, params, conn), sent, answers)
+        statement = self._notices.plain(statement, params)
+        rows = self._fetch(statement, params, None)
+        self._notices.inserted(statement, params)
+        return _insert_results(rows, sent, answers)
 
     def insert_many_fast(
         self, items: Iterable[Args | InsertParams], *, conn: _Conn | None = None
@@ -708,20 +770,22 @@ class Client:
         """See :meth:`AsyncClient.insert_many_fast`."""
         batch = _copy_data(_params(items), self._defaults)
         if conn is not None:
-            self._copy(conn, batch)
+            self._copy(conn, batch, batch.queues)
         else:
+            announce = self._notices.due(batch.queues)
             with self.pool.connection() as own:  # as in AsyncClient: the COPY is atomic
-                self._copy(own, batch)
+                self._copy(own, batch, announce)
+            self._notices.sent(announce)
         return len(batch.rows)
 
     @staticmethod
-    def _copy(conn: _Conn, batch: _CopyBatch) -> None:
+    def _copy(conn: _Conn, batch: _CopyBatch, announce: list[str]) -> None:
         with conn.cursor() as cursor:
             with cursor.copy(batch.statement) as copy:
                 for chunk in batch.chunks(_COPY_CHUNK):
                     copy.write(chunk)
-            if batch.queues:
-                cursor.execute(queries.NOTIFY_INSERTS, (batch.queues,))
+            if announce:
+                cursor.execute(queries.NOTIFY_INSERTS, (announce,))
 
     def get(self, job_id: int, *, conn: _Conn | None = None) -> Job[dict[str, Any]]:
         """See :meth:`AsyncClient.get`."""

@@ -33,6 +33,7 @@ __all__ = [
     "INSERT_MANY",
     "INSERT_ONE",
     "INSERT_PLAIN",
+    "INSERT_PLAIN_QUIET",
     "JOB_COLUMNS",
     "LEADER_ELECT",
     "LEADER_EXPIRE",
@@ -201,6 +202,17 @@ FROM inserted
 """One job with nothing but args, kind, attempts, priority and queue: River's column defaults
 do the rest, and without a unique key there is no conflict to handle. :data:`INSERT_ONE`'s
 answer, for the job most callers insert, in a third less time."""
+
+INSERT_PLAIN_QUIET: LiteralString = """
+INSERT INTO river_job (args, kind, max_attempts, priority, queue)
+VALUES (
+    %(args)s::jsonb, %(kinds)s::text, %(max_attempts)s::smallint,
+    %(priorities)s::smallint, %(queues)s::text
+)
+RETURNING id, state, created_at, scheduled_at, false AS duplicate, 0 AS notified
+"""
+""":data:`INSERT_PLAIN` without its notification, for a queue the client announced a moment ago
+(see ``riverhost.client._InsertNotices``)."""
 
 COPY_ALWAYS: tuple[LiteralString, ...] = ("args", "kind", "max_attempts", "queue")
 """The columns every COPY sends."""

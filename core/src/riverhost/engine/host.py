@@ -281,7 +281,7 @@ class Host:
     def _on_insert(self, message: dict[str, Any]) -> None:
         producer = self.producers.get(str(message.get("queue")))
         if producer is not None:
-            producer.wake()
+            producer.announced()
 
     def _on_control(self, message: dict[str, Any]) -> None:
         action = message.get("action")

@@ -23,6 +23,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from riverhost import metrics
 from riverhost._asyncio import reraise_if_cancelling
+from riverhost.client import NOTICE_TRAIL
 from riverhost.db import queries
 from riverhost.engine.executor import Attempt, Executor
 from riverhost.job import Job
@@ -61,6 +62,7 @@ class Producer:
         self._cooldown = fetch_cooldown
         self._wake = asyncio.Event()
         self._wake.set()  # fetch at once on start: a backlog should not wait a poll interval
+        self._trail: asyncio.TimerHandle | None = None
         self._fetch_when_free = False
         self._fetching = True
         self._idle = asyncio.Event()
@@ -89,6 +91,17 @@ class Producer:
 
     def wake(self) -> None:
         """Fetch now (or as soon as the cooldown allows)."""
+        self._wake.set()
+
+    def announced(self) -> None:
+        """An insert notification for this queue: fetch now, and once more
+        :data:`~riverhost.client.NOTICE_TRAIL` later for the inserts its sender left quiet."""
+        self._wake.set()
+        if self._trail is None:
+            self._trail = asyncio.get_running_loop().call_later(NOTICE_TRAIL, self._trailed)
+
+    def _trailed(self) -> None:
+        self._trail = None
         self._wake.set()
 
     def stop_fetching(self) -> None:
