@@ -253,6 +253,31 @@ def test_a_job_inserted_quietly_after_an_announced_one_runs_long_before_the_poll
     assert quiet.state == "completed"
 
 
+def test_jobs_inserted_one_by_one_start_at_once_though_trailing_fetches_find_nothing(
+    database_url,
+):
+    """The fetch a host makes after each announcement mostly finds nothing; it must not start
+    the fetch cooldown that holds back the next announcement's fetch (here a whole second)."""
+    registry = make_registry(poll_interval="1h", fetch_cooldown="1s")
+
+    async def scenario():
+        async with (
+            await AsyncClient.connect(database_url, registry=registry) as client,
+            running_host(registry, database_url),
+        ):
+            await asyncio.sleep(1.1)  # past the cooldown of the host's first (empty) fetch
+            ids = []
+            for _ in range(3):
+                ids.append((await client.insert(StepArgs(steps=["ok"]))).job.id)
+                await asyncio.sleep(0.1)  # past the trailing fetch
+            return await wait_for_jobs(client, ids, timeout=10)
+
+    jobs = asyncio.run(scenario())
+
+    waits = [(job.attempted_at - job.created_at).total_seconds() for job in jobs]
+    assert max(waits) < 0.5, waits
+
+
 def test_a_job_retried_or_snoozed_for_a_moment_runs_again_when_due_not_at_the_next_poll(
     database_url,
 ):

@@ -63,6 +63,7 @@ class Producer:
         self._wake = asyncio.Event()
         self._wake.set()  # fetch at once on start: a backlog should not wait a poll interval
         self._trail: asyncio.TimerHandle | None = None
+        self._trailing = False
         self._fetch_when_free = False
         self._fetching = True
         self._idle = asyncio.Event()
@@ -102,6 +103,7 @@ class Producer:
 
     def _trailed(self) -> None:
         self._trail = None
+        self._trailing = True
         self._wake.set()
 
     def stop_fetching(self) -> None:
@@ -148,9 +150,13 @@ class Producer:
             if free <= 0:
                 self._fetch_when_free = True
                 continue
+            # A trailing fetch mostly finds nothing (the announced job is long fetched); that
+            # says nothing of a burst, so it must not hold the next announcement's fetch back.
+            trailing, self._trailing = self._trailing, False
             jobs = await self._fetch(free)
             if not jobs:
-                last_empty = time.monotonic()
+                if not trailing:
+                    last_empty = time.monotonic()
                 continue
             self._fetch_when_free = len(jobs) >= free
             for job in sorted(jobs, key=lambda j: (j.priority, j.scheduled_at, j.id)):
