@@ -113,8 +113,7 @@ class Deadlines:
         tick = math.ceil((loop.time() + timeout) / self.GRAIN)
         due = self._due.get(tick)
         if due is None:
-            due = self._due[tick] = _Due(self._due, tick)
-            due.timer = loop.call_at(tick * self.GRAIN, due.expire)
+            due = self._due[tick] = _Due(self._due, tick, loop, tick * self.GRAIN)
         due.attempts.add(attempt)
         attempt._deadline = due
 
@@ -124,19 +123,24 @@ class _Due:
 
     __slots__ = ("attempts", "tick", "timer", "watched")
 
-    def __init__(self, watched: dict[int, _Due], tick: int) -> None:
+    def __init__(
+        self,
+        watched: dict[int, _Due],
+        tick: int,
+        loop: asyncio.AbstractEventLoop,
+        when: float,
+    ) -> None:
         self.attempts: set[Attempt] = set()
         self.watched = watched
         self.tick = tick
-        self.timer: asyncio.TimerHandle | None = None
+        self.timer = loop.call_at(when, self.expire)
 
     def drop(self, attempt: Attempt) -> None:
         """``attempt`` ended in time."""
         self.attempts.discard(attempt)
         if not self.attempts and self.watched.get(self.tick) is self:
             del self.watched[self.tick]
-            if self.timer is not None:
-                self.timer.cancel()
+            self.timer.cancel()
 
     def expire(self) -> None:
         del self.watched[self.tick]
