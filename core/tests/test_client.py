@@ -21,6 +21,7 @@ from riverhost import (
     RawArgs,
     UniqueOpts,
 )
+from riverhost.db import queries
 from riverhost.errors import InsertError, JobNotFoundError, JobRunningError
 
 BY_ARGS = InsertOpts(unique=UniqueOpts(by_args=True))
@@ -132,6 +133,46 @@ def test_insert_many_returns_rows_in_the_order_given(client):
 
     assert [r.job.args["n"] for r in results] == list(range(50))
     assert all(r.job.state == JobState.AVAILABLE for r in results)
+
+
+@pytest.mark.parametrize(
+    ("opts", "state", "announced"),
+    [
+        (None, "available", ["default"]),
+        (
+            InsertOpts(
+                queue="low", priority=3, max_attempts=4, tags=("t1", "t2"), metadata={"m": 1}
+            ),
+            "available",
+            ["low"],
+        ),
+        (
+            InsertOpts(scheduled_at=datetime.now(UTC) - timedelta(minutes=1)),
+            "available",
+            ["default"],
+        ),
+        (InsertOpts(scheduled_at=datetime.now(UTC) + timedelta(hours=1)), "scheduled", []),
+        (InsertOpts(pending=True), "pending", []),
+    ],
+    ids=["plain", "options", "scheduled-past", "scheduled-later", "pending"],
+)
+def test_a_batch_of_alike_jobs_returns_them_as_stored_and_announces_only_available_ones(
+    client, database_url, opts, state, announced
+):
+    items = [InsertParams(RawArgs("alike", {"i": i}), opts) for i in range(20)]
+    statement = riverhost.client._insert_statement(items, riverhost.client._KindDefaults())[0]
+    with psycopg.connect(database_url, autocommit=True) as listener:
+        schema = listener.execute("SELECT current_schema()").fetchone()[0]
+        listener.execute(f'LISTEN "{schema}.river_insert"')
+        results = client.insert_many(items)
+        notices = received_notices(listener)
+
+    assert statement is queries.INSERT_ALIKE
+    assert [r.job for r in results] == [client.get(r.job.id) for r in results]
+    assert [r.job.args["i"] for r in results] == list(range(20))
+    assert {r.job.state for r in results} == {state}
+    assert not any(r.duplicate for r in results)
+    assert notices == announced
 
 
 def test_a_mixed_batch_keeps_each_job_s_options_and_returns_what_was_stored(client):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -100,13 +100,21 @@ class JobArgs(BaseModel):
         return self.__pydantic_serializer__.to_json(self, by_alias=True).decode()
 
 
+_NO_OPTS = InsertOpts()
+"""Options that leave every choice to the layers below; frozen, so all args can share it."""
+
+
 @dataclass(frozen=True)
 class RawArgs:
-    """Args given as a kind and a JSON object, for callers without the args model (CLI, tests)."""
+    """Args given as a kind and a JSON object, for callers without the args model (CLI, tests).
+
+    Without options of their own they share one :class:`InsertOpts`, so a batch of them
+    resolves its options once and goes in as jobs alike (see ``queries.INSERT_ALIKE``).
+    """
 
     kind: str
     args: Mapping[str, Any]
-    insert_opts: InsertOpts = field(default_factory=InsertOpts)
+    insert_opts: InsertOpts = _NO_OPTS
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.args)

@@ -238,29 +238,45 @@ def _insert_statement(
     if len(sent) == 1:
         statement, params = _single_insert(sent[0])
         return statement, params, sent, answers
+    first = sent[0]
+    if all(r.opts is first.opts and r.unique_key is None for r in sent):
+        params = _option_params(first, [r.args for r in sent])
+        return queries.INSERT_ALIKE, params, sent, answers
     return queries.INSERT_MANY, _batch_params(sent), sent, answers
 
 
 def _single_insert(r: _Row) -> tuple[LiteralString, dict[str, Any]]:
     """:data:`queries.INSERT_PLAIN` when the defaults do, else :data:`queries.INSERT_ONE`."""
+    if r.unique_key is None and _plain(r.opts):
+        opts = r.opts
+        return queries.INSERT_PLAIN, {
+            "args": r.args,
+            "kinds": r.kind,
+            "max_attempts": opts.max_attempts,
+            "priorities": opts.priority,
+            "queues": opts.queue,
+        }
+    return queries.INSERT_ONE, {
+        **_option_params(r, r.args),
+        "unique_keys": r.unique_key,
+        "unique_states": _states_text(r.unique_states),
+    }
+
+
+def _option_params(r: _Row, args: str | list[str]) -> dict[str, Any]:
+    """The parameters :data:`queries.INSERT_ONE` and :data:`queries.INSERT_ALIKE` share: the
+    args, and ``r``'s kind and options as scalars."""
     opts = r.opts
-    scalars: dict[str, Any] = {
-        "args": r.args,
+    return {
+        "args": args,
         "kinds": r.kind,
         "max_attempts": opts.max_attempts,
         "priorities": opts.priority,
         "queues": opts.queue,
-    }
-    if r.unique_key is None and _plain(opts):
-        return queries.INSERT_PLAIN, scalars
-    return queries.INSERT_ONE, {
-        **scalars,
         "metadata": Jsonb(opts.metadata),
         "scheduled_at": opts.scheduled_at,
         "pending": opts.pending,
         "tags": ",".join(opts.tags),
-        "unique_keys": r.unique_key,
-        "unique_states": _states_text(r.unique_states),
         "notify": [opts.queue],
     }
 
@@ -412,14 +428,19 @@ _COPY_CHUNK = 100
 
 
 def _insert_results(
-    rows: Sequence[Sequence[Any]], sent: Sequence[_Row], answers: Sequence[int]
+    statement: LiteralString,
+    rows: Sequence[Sequence[Any]],
+    sent: Sequence[_Row],
+    answers: Sequence[int],
 ) -> list[InsertResult]:
-    """Results in the order asked: a new job built from what was sent and the four columns the
+    """Results in the order asked: a new job built from what was sent and the columns the
     database chose, a duplicate read whole from the row it returned."""
+    if statement is queries.INSERT_ALIKE:
+        return _alike_results(rows, sent)
     results = [
         InsertResult(Job.from_row(row[6:]), duplicate=True)
         if row[4]
-        else InsertResult(_new_job(row, r), duplicate=False)
+        else InsertResult(_new_job(row[0], job_state(row[1]), row[2], row[3], r), duplicate=False)
         for row, r in zip(rows, sent, strict=True)
     ]
     return [
@@ -428,19 +449,39 @@ def _insert_results(
     ]
 
 
-def _new_job(row: Sequence[Any], sent: _Row) -> Job[dict[str, Any]]:
+def _alike_results(rows: Sequence[Sequence[Any]], sent: Sequence[_Row]) -> list[InsertResult]:
+    """:data:`queries.INSERT_ALIKE`'s jobs: ``id`` and ``created_at`` from each row, state and
+    ``scheduled_at`` as the statement derived them from the options and its ``now()``."""
+    opts = sent[0].opts
+    now = rows[0][1]
+    scheduled = opts.scheduled_at
+    if opts.pending:
+        state = JobState.PENDING
+    elif scheduled is not None and scheduled > now:
+        state = JobState.SCHEDULED
+    else:
+        state = JobState.AVAILABLE
+    return [
+        InsertResult(_new_job(id_, state, created, scheduled or created, r), duplicate=False)
+        for (id_, created), r in zip(rows, sent, strict=True)
+    ]
+
+
+def _new_job(
+    id_: int, state: JobState, created_at: datetime, scheduled_at: datetime, sent: _Row
+) -> Job[dict[str, Any]]:
     opts = sent.opts
     return Job(  # positional: the keyword form costs a fifth more, once per inserted job
-        row[0],  # id
+        id_,
         sent.kind,
         adapt.loads(sent.args),
-        job_state(row[1]),
+        state,
         opts.queue,
         opts.priority,
         0,  # attempt
         opts.max_attempts,
-        row[2],  # created_at
-        row[3],  # scheduled_at
+        created_at,
+        scheduled_at,
         None,  # attempted_at
         None,  # finalized_at
         (),  # attempted_by
@@ -613,11 +654,12 @@ class AsyncClient:
         if not answers:
             return []
         if conn is not None:
-            return _insert_results(await self._fetch(statement, params, conn), sent, answers)
+            rows = await self._fetch(statement, params, conn)
+            return _insert_results(statement, rows, sent, answers)
         statement = self._notices.plain(statement, params)
         rows = await self._fetch(statement, params, None)
         self._notices.inserted(statement, params)
-        return _insert_results(rows, sent, answers)
+        return _insert_results(statement, rows, sent, answers)
 
     async def insert_many_fast(
         self, items: Iterable[Args | InsertParams], *, conn: _AsyncConn | None = None
@@ -758,11 +800,12 @@ class Client:
         if not answers:
             return []
         if conn is not None:
-            return _insert_results(self._fetch(statement, params, conn), sent, answers)
+            rows = self._fetch(statement, params, conn)
+            return _insert_results(statement, rows, sent, answers)
         statement = self._notices.plain(statement, params)
         rows = self._fetch(statement, params, None)
         self._notices.inserted(statement, params)
-        return _insert_results(rows, sent, answers)
+        return _insert_results(statement, rows, sent, answers)
 
     def insert_many_fast(
         self, items: Iterable[Args | InsertParams], *, conn: _Conn | None = None
