@@ -16,6 +16,7 @@ from riverhost import (
     Client,
     InsertOpts,
     InsertParams,
+    InsertResult,
     JobFilter,
     JobState,
     RawArgs,
@@ -169,10 +170,21 @@ def test_a_batch_of_alike_jobs_returns_them_as_stored_and_announces_only_availab
 
     assert statement is queries.INSERT_ALIKE
     assert [r.job for r in results] == [client.get(r.job.id) for r in results]
+    assert results[0].job is results[0].job  # built once, when first read
     assert [r.job.args["i"] for r in results] == list(range(20))
     assert {r.job.state for r in results} == {state}
     assert not any(r.duplicate for r in results)
     assert notices == announced
+
+
+def test_a_batch_result_is_read_only_and_equals_one_built_at_once(client):
+    result = client.insert_many([RawArgs("k", {"a": 1}), RawArgs("k", {"a": 2})])[1]
+
+    with pytest.raises(AttributeError):
+        result.duplicate = True  # type: ignore[misc]
+    assert result == InsertResult(client.get(result.job.id), duplicate=False)
+    assert result != InsertResult(result.job, duplicate=True)
+    assert repr(result).startswith("InsertResult(job=Job(")
 
 
 def test_a_mixed_batch_keeps_each_job_s_options_and_returns_what_was_stored(client):

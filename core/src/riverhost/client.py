@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, LiteralString, cast
 
 import psycopg
@@ -433,15 +434,20 @@ def _insert_results(
     sent: Sequence[_Row],
     answers: Sequence[int],
 ) -> list[InsertResult]:
-    """Results in the order asked: a new job built from what was sent and the columns the
-    database chose, a duplicate read whole from the row it returned."""
+    """Results in the order asked: a new job built, when first read, from what was sent and
+    the columns the database chose; a duplicate read whole from the row it returned."""
     if statement is queries.INSERT_ALIKE:
-        return _alike_results(rows, sent)
+        build = partial(_alike_job, rows, sent, *_alike_state(sent[0].opts, rows[0][1]))
+        return [
+            InsertResult.built_later(build, i, duplicate=False)
+            for i, _ in enumerate(zip(rows, sent, strict=True))
+        ]
+    build = partial(_batch_job, rows, sent)
     results = [
         InsertResult(Job.from_row(row[6:]), duplicate=True)
         if row[4]
-        else InsertResult(_new_job(row[0], job_state(row[1]), row[2], row[3], r), duplicate=False)
-        for row, r in zip(rows, sent, strict=True)
+        else InsertResult.built_later(build, i, duplicate=False)
+        for i, (row, _) in enumerate(zip(rows, sent, strict=True))
     ]
     return [
         results[answer] if answer >= 0 else InsertResult(results[-1 - answer].job, duplicate=True)
@@ -449,22 +455,33 @@ def _insert_results(
     ]
 
 
-def _alike_results(rows: Sequence[Sequence[Any]], sent: Sequence[_Row]) -> list[InsertResult]:
-    """:data:`queries.INSERT_ALIKE`'s jobs: ``id`` and ``created_at`` from each row, state and
-    ``scheduled_at`` as the statement derived them from the options and its ``now()``."""
-    opts = sent[0].opts
-    now = rows[0][1]
+def _batch_job(rows: Sequence[Sequence[Any]], sent: Sequence[_Row], i: int) -> Job[dict[str, Any]]:
+    """The new job of :data:`queries.INSERT_MANY`'s row ``i``: the four columns it chose."""
+    row = rows[i]
+    return _new_job(row[0], job_state(row[1]), row[2], row[3], sent[i])
+
+
+def _alike_state(opts: ResolvedOpts, now: datetime) -> tuple[JobState, datetime | None]:
+    """State and ``scheduled_at`` of :data:`queries.INSERT_ALIKE`'s jobs, as the statement
+    derived them from the options and its ``now()`` (``None``: ``scheduled_at`` is ``now()``)."""
     scheduled = opts.scheduled_at
     if opts.pending:
-        state = JobState.PENDING
-    elif scheduled is not None and scheduled > now:
-        state = JobState.SCHEDULED
-    else:
-        state = JobState.AVAILABLE
-    return [
-        InsertResult(_new_job(id_, state, created, scheduled or created, r), duplicate=False)
-        for (id_, created), r in zip(rows, sent, strict=True)
-    ]
+        return JobState.PENDING, scheduled
+    if scheduled is not None and scheduled > now:
+        return JobState.SCHEDULED, scheduled
+    return JobState.AVAILABLE, scheduled
+
+
+def _alike_job(
+    rows: Sequence[Sequence[Any]],
+    sent: Sequence[_Row],
+    state: JobState,
+    scheduled: datetime | None,
+    i: int,
+) -> Job[dict[str, Any]]:
+    """The job of :data:`queries.INSERT_ALIKE`'s row ``i`` (``id``, ``created_at``)."""
+    id_, created = rows[i]
+    return _new_job(id_, state, created, scheduled or created, sent[i])
 
 
 def _new_job(

@@ -9,7 +9,7 @@ such a row into a :class:`Job`. This module does no I/O.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar, cast
@@ -190,12 +190,55 @@ class Job(Generic[A]):
         return JobProgress.model_validate(value) if isinstance(value, Mapping) else None
 
 
-@dataclass(frozen=True, slots=True)
 class InsertResult:
-    """An inserted job, or with ``duplicate`` the existing job a unique insert ran into."""
+    """An inserted job, or with ``duplicate`` the existing job a unique insert ran into.
 
-    job: Job[dict[str, Any]]
-    duplicate: bool
+    A batch's results build their jobs when first read: the caller of a thousand-job batch
+    who keeps a few results, or none, does not pay for a thousand jobs (their construction was
+    two fifths of such a batch's client time). Read-only, like the job.
+    """
+
+    __slots__ = ("_build", "_duplicate", "_index", "_job")
+
+    def __init__(self, job: Job[dict[str, Any]], duplicate: bool) -> None:
+        self._job: Job[dict[str, Any]] | None = job
+        self._build: Callable[[int], Job[dict[str, Any]]] | None = None
+        self._index = 0
+        self._duplicate = duplicate
+
+    @classmethod
+    def built_later(
+        cls, build: Callable[[int], Job[dict[str, Any]]], index: int, duplicate: bool
+    ) -> InsertResult:
+        """A result whose job ``build(index)`` makes when :attr:`job` is first read (one
+        ``build`` serves a whole batch)."""
+        result = cls.__new__(cls)
+        result._job, result._build, result._index, result._duplicate = None, build, index, duplicate
+        return result
+
+    @property
+    def job(self) -> Job[dict[str, Any]]:
+        job = self._job
+        if job is None:
+            build = cast("Callable[[int], Job[dict[str, Any]]]", self._build)
+            job = self._job = build(self._index)
+            self._build = None
+        return job
+
+    @property
+    def duplicate(self) -> bool:
+        return self._duplicate
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, InsertResult):
+            return NotImplemented
+        return (self.job, self.duplicate) == (other.job, other.duplicate)
+
+    def __hash__(self) -> int:
+        return hash((self.job, self.duplicate))
+
+    def __repr__(self) -> str:
+        return f"InsertResult(job={self.job!r}, duplicate={self.duplicate!r})"
 
 
 @dataclass(frozen=True, slots=True)
