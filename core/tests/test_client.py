@@ -362,6 +362,7 @@ def test_the_async_client_inserts_in_the_caller_s_transaction(database_url):
             async with await psycopg.AsyncConnection.connect(database_url) as conn:
                 await client.insert_many_fast([RawArgs("k", {})], conn=conn)
                 await client.insert(RawArgs("k", {}), conn=conn)
+                await client.insert_many([RawArgs("k", {}), RawArgs("k", {})], conn=conn)
                 await conn.rollback()
             return await client.list()
 

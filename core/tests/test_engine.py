@@ -441,3 +441,48 @@ def test_a_producer_s_fetch_statement_carries_any_client_id_verbatim(database_ur
 
     (job,) = [Job.from_row(row) for row in rows]
     assert (job.kind, job.state, job.attempted_by) == ("k", "running", (odd,))
+
+
+@pytest.mark.parametrize("recorded", [{}, {"output": 7}], ids=["plain", "with-output"])
+def test_the_completer_writes_only_attempts_still_running_and_their_outcome_whole(
+    database_url, recorded
+):
+    """Both completion statements (all plain, or with an outcome that records something) keep
+    River's rule: a job rescued and started again, or no longer running, is left alone."""
+    from riverhost.engine.completer import Completer, Outcome
+
+    written = {}
+
+    async def scenario():
+        async with await AsyncClient.connect(database_url) as client:
+            ids = [r.job.id for r in await client.insert_many([RawArgs("k", {}) for _ in range(3)])]
+            async with client.pool.connection() as conn:
+                await conn.execute(
+                    "UPDATE river_job SET state = 'running', attempt = 1, attempted_at = now(),"
+                    " metadata = '{\"m\": 1}' WHERE id = ANY(%s)",
+                    (ids[:2],),
+                )
+                cursor = await conn.execute(
+                    "SELECT attempted_at FROM river_job WHERE id = %s", (ids[0],)
+                )
+                (attempted_at,) = await cursor.fetchone()
+            stale = attempted_at - timedelta(seconds=1)  # an earlier attempt of the second job
+            completer = Completer(client.pool, on_written=lambda _, states: written.update(states))
+            for job_id, at, metadata in (
+                (ids[0], attempted_at, recorded),
+                (ids[1], stale, {}),
+                (ids[2], None, {}),
+            ):
+                completer.add(Outcome(job_id, at, "k", "default", "completed", metadata=metadata))
+            task = asyncio.create_task(completer.run())
+            await completer.stop(task)
+            return ids, [await client.get(job_id) for job_id in ids]
+
+    ids, (done, rescued, waiting) = asyncio.run(scenario())
+
+    assert written == {ids[0]: "completed"}
+    assert (done.state, done.metadata) == ("completed", {"m": 1, **recorded})
+    assert done.finalized_at is not None
+    assert done.errors == ()
+    assert (rescued.state, rescued.finalized_at) == ("running", None)
+    assert (waiting.state, waiting.finalized_at) == ("available", None)

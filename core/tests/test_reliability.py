@@ -33,7 +33,7 @@ POOL_NAME = "riverhost"
 LISTENER_NAME = "riverhost-listener"
 #: The last statement a pool connection ran, by who ran it (``pg_stat_activity.query``).
 FETCHING = "%SET state = 'running'%"
-COMPLETING = "%unnest(%outcome%"
+COMPLETING = "%IS NOT DISTINCT FROM u.attempted_at%"
 
 
 def make_registry(**env: str) -> Any:

@@ -20,6 +20,7 @@ from psycopg import sql
 __all__ = [
     "CANCEL",
     "CLEAN",
+    "COMPLETE_COMPLETED",
     "COMPLETE_MANY",
     "COPY_ALWAYS",
     "COPY_OPTIONAL",
@@ -392,6 +393,17 @@ an attempt and counts ``metadata.snoozes``; ``interrupted`` (stopped by a host s
 available again with its attempt given back. A cancel asked while the job ran turns a retry or
 snooze into ``cancelled``. Uses the primary key only.
 """
+
+COMPLETE_COMPLETED: LiteralString = """
+UPDATE river_job AS j
+SET state = 'completed', finalized_at = now()
+FROM unnest(%(ids)b::bigint[], %(attempted_at)b::timestamptz[]) AS u(id, attempted_at)
+WHERE j.id = u.id AND j.state = 'running' AND j.attempted_at IS NOT DISTINCT FROM u.attempted_at
+RETURNING j.id, j.state
+"""
+""":data:`COMPLETE_MANY` for attempts that completed and recorded nothing (no output, no
+error): what most attempts are, in two arrays instead of six and none of the other outcomes'
+cases to evaluate per row. Same rule: only rows still running that very attempt."""
 
 PROGRESS_MANY: LiteralString = """
 UPDATE river_job AS j

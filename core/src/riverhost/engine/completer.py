@@ -2,6 +2,7 @@
 
 Workers finish one by one; the database is happiest with one statement for many rows. The
 completer collects outcomes and writes them with :data:`~riverhost.db.queries.COMPLETE_MANY`
+(:data:`~riverhost.db.queries.COMPLETE_COMPLETED` when every one completed and recorded nothing)
 when a batch fills or at the latest every ``interval`` (River's batch completer does the same),
 and progress reports with :data:`~riverhost.db.queries.PROGRESS_MANY` at most once per
 ``progress_interval`` per job. A write that fails is kept and tried again with backoff, never
@@ -168,17 +169,20 @@ class Completer:
         started = time.perf_counter()
         async with self._pool.connection() as conn:
             if batch:
-                params = {
+                statement = queries.COMPLETE_COMPLETED
+                params: dict[str, Any] = {
                     "ids": [o.job_id for o in batch],
                     "attempted_at": [o.attempted_at for o in batch],
-                    "outcomes": [o.outcome for o in batch],
-                    "delays": [o.delay for o in batch],
-                    "errors": [None if o.error is None else Jsonb(o.error) for o in batch],
-                    # Mostly empty: a NULL costs the client no JSON encoding per job.
-                    "metadata": [Jsonb(o.metadata) if o.metadata else None for o in batch],
                 }
-                cursor = await conn.execute(queries.COMPLETE_MANY, params)
-                written = {row[0]: row[1] for row in await cursor.fetchall()}
+                if not all(_plain_completion(o) for o in batch):
+                    statement = queries.COMPLETE_MANY
+                    params["outcomes"] = [o.outcome for o in batch]
+                    params["delays"] = [o.delay for o in batch]
+                    params["errors"] = [None if o.error is None else Jsonb(o.error) for o in batch]
+                    # Mostly empty: a NULL costs the client no JSON encoding per job.
+                    params["metadata"] = [Jsonb(o.metadata) if o.metadata else None for o in batch]
+                cursor = await conn.execute(statement, params)
+                written = dict(await cursor.fetchall())
             if progress:
                 await conn.execute(
                     queries.PROGRESS_MANY,
@@ -189,3 +193,8 @@ class Completer:
                 )
         metrics.COMPLETER_WRITE_SECONDS.observe(time.perf_counter() - started)
         return written
+
+
+def _plain_completion(outcome: Outcome) -> bool:
+    """Whether :data:`~riverhost.db.queries.COMPLETE_COMPLETED` writes all of ``outcome``."""
+    return outcome.outcome == "completed" and not outcome.metadata and outcome.error is None
