@@ -370,4 +370,14 @@ def test_the_metrics_endpoint_counts_what_the_job_table_shows(database_url):
     )
     assert after[completed] - before.get(completed, 0) == table[0][0] == 10
     assert after[failed] - before.get(failed, 0) == table[0][1] == 3
+    durations = 'riverhost_job_duration_seconds_{}{{kind="steps_async",{}queue="default"}}'
+    buckets = [
+        after.get(durations.format("bucket", f'le="{le}",'), 0)
+        - before.get(durations.format("bucket", f'le="{le}",'), 0)
+        for le in ("0.001", "0.01", "0.1", "0.5", "1.0", "+Inf")
+    ]
+    count = after[durations.format("count", "")] - before.get(durations.format("count", ""), 0)
+    assert count == buckets[-1] == 13  # every attempt: ten completed, three failed
+    assert buckets == sorted(buckets)  # cumulative
+    assert after[durations.format("sum", "")] > before.get(durations.format("sum", ""), 0)
     assert after["riverhost_leader"] == 1

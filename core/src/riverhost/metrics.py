@@ -9,10 +9,14 @@ Queue depth is sampled by the leader only, so one host (not every one) pays for 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from bisect import bisect_left
+from collections.abc import Callable, Iterator, Sequence
+from itertools import accumulate
 from typing import Any
 
-from prometheus_client import Counter, Gauge, Histogram, start_http_server
+from prometheus_client import REGISTRY, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.metrics_core import HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 __all__ = [
     "COMPLETER_WRITE_SECONDS",
@@ -23,11 +27,59 @@ __all__ = [
     "JOB_DURATION_SECONDS",
     "LEADER",
     "QUEUE_JOBS",
+    "JobDurations",
     "report_running",
     "serve",
 ]
 
 _FAST = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+class JobDurations(Collector):
+    """``riverhost_job_duration_seconds{kind,queue}``: a histogram the engine fills a batch of
+    attempts at a time (:meth:`observe_many`) and the scrape reads.
+
+    prometheus_client's ``Histogram.observe`` takes a lock twice per value; per attempt that
+    was a fortieth of a no-op job's cost in the engine.
+    """
+
+    BUCKETS = (0.001, 0.01, 0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 1800.0, 3600.0)
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: dict[tuple[str, str], list[int]] = {}
+        self._sums: dict[tuple[str, str], float] = {}
+
+    def observe_many(self, kind: str, queue: str, seconds: Sequence[float]) -> None:
+        """Count these attempts' durations for ``kind`` in ``queue``."""
+        counts = [0] * (len(self.BUCKETS) + 1)  # the last: above every bound
+        for value in seconds:
+            counts[bisect_left(self.BUCKETS, value)] += 1
+        total = sum(seconds)
+        with self._lock:
+            kept = self._counts.setdefault((kind, queue), [0] * len(counts))
+            for i, count in enumerate(counts):
+                kept[i] += count
+            self._sums[kind, queue] = self._sums.get((kind, queue), 0.0) + total
+
+    def collect(self) -> Iterator[Metric]:
+        family = HistogramMetricFamily(
+            "riverhost_job_duration_seconds",
+            "How long attempts ran, by kind and queue.",
+            labels=["kind", "queue"],
+        )
+        with self._lock:
+            kept = {
+                labels: (list(counts), self._sums[labels])
+                for labels, counts in self._counts.items()
+            }
+        bounds = [*(repr(bound) for bound in self.BUCKETS), "+Inf"]  # "le" as Prometheus writes it
+        for labels, (counts, total) in kept.items():
+            family.add_metric(
+                list(labels), list(zip(bounds, accumulate(counts), strict=True)), total
+            )
+        yield family
+
 
 JOBS_FINISHED = Counter(
     "riverhost_jobs_finished_total",
@@ -35,12 +87,10 @@ JOBS_FINISHED = Counter(
     "(completed, failed, discarded, cancelled, snoozed, interrupted).",
     ["kind", "queue", "outcome"],
 )
-JOB_DURATION_SECONDS = Histogram(
-    "riverhost_job_duration_seconds",
-    "How long attempts ran, by kind and queue.",
-    ["kind", "queue"],
-    buckets=(0.001, 0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 1800, 3600),
-)
+
+
+JOB_DURATION_SECONDS = JobDurations()
+REGISTRY.register(JOB_DURATION_SECONDS)
 JOBS_RUNNING = Gauge("riverhost_jobs_running", "Attempts running now, by queue.", ["queue"])
 """Read at scrape time from the producers (:func:`report_running`), not moved per job."""
 QUEUE_JOBS = Gauge(

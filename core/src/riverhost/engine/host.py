@@ -395,10 +395,8 @@ class Host:
                 producer.wake_when_due(delays)
         for labels, count in finished.items():
             metrics.JOBS_FINISHED.labels(*labels).inc(count)
-        for kind_queue, seconds in durations.items():
-            histogram = metrics.JOB_DURATION_SECONDS.labels(*kind_queue)
-            for value in seconds:
-                histogram.observe(value)
+        for (kind, queue), seconds in durations.items():
+            metrics.JOB_DURATION_SECONDS.observe_many(kind, queue, seconds)
 
     def _event_hook(self) -> Callable[[Event], object] | None:
         caller = self.registry.hook.riverhost_event
