@@ -437,7 +437,8 @@ def _insert_results(
     """Results in the order asked: a new job built, when first read, from what was sent and
     the columns the database chose; a duplicate read whole from the row it returned."""
     if statement is queries.INSERT_ALIKE:
-        build = partial(_alike_job, rows, sent, *_alike_state(sent[0].opts, rows[0][1]))
+        opts = sent[0].opts
+        build = partial(_alike_job, rows, sent, _alike_state(opts, rows[0][1]), opts.scheduled_at)
         return [
             InsertResult.built_later(build, i, duplicate=False)
             for i, _ in enumerate(zip(rows, sent, strict=True))
@@ -461,15 +462,14 @@ def _batch_job(rows: Sequence[Sequence[Any]], sent: Sequence[_Row], i: int) -> J
     return _new_job(row[0], job_state(row[1]), row[2], row[3], sent[i])
 
 
-def _alike_state(opts: ResolvedOpts, now: datetime) -> tuple[JobState, datetime | None]:
-    """State and ``scheduled_at`` of :data:`queries.INSERT_ALIKE`'s jobs, as the statement
-    derived them from the options and its ``now()`` (``None``: ``scheduled_at`` is ``now()``)."""
-    scheduled = opts.scheduled_at
+def _alike_state(opts: ResolvedOpts, now: datetime) -> JobState:
+    """The state of :data:`queries.INSERT_ALIKE`'s jobs, as the statement derived it from the
+    options and its ``now()``."""
     if opts.pending:
-        return JobState.PENDING, scheduled
-    if scheduled is not None and scheduled > now:
-        return JobState.SCHEDULED, scheduled
-    return JobState.AVAILABLE, scheduled
+        return JobState.PENDING
+    if opts.scheduled_at is not None and opts.scheduled_at > now:
+        return JobState.SCHEDULED
+    return JobState.AVAILABLE
 
 
 def _alike_job(
@@ -479,7 +479,8 @@ def _alike_job(
     scheduled: datetime | None,
     i: int,
 ) -> Job[dict[str, Any]]:
-    """The job of :data:`queries.INSERT_ALIKE`'s row ``i`` (``id``, ``created_at``)."""
+    """The job of :data:`queries.INSERT_ALIKE`'s row ``i`` (``id``, ``created_at``); with no
+    ``scheduled`` time of its own it was scheduled at its creation."""
     id_, created = rows[i]
     return _new_job(id_, state, created, scheduled or created, sent[i])
 
