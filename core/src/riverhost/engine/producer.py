@@ -5,8 +5,8 @@ for the inserts their client left unannounced; a slot freeing after a full fetch
 when the poll interval passes, never more than the free slots and only the kinds this host has
 workers for. A fetch that fills every slot fetches again as soon as a slot frees; a fetch that
 finds nothing holds the next one back for ``fetch_cooldown``, so a burst of notifications does
-not become a burst of empty queries. It does not know how a job
-runs (the executor does) or how outcomes are written (the completer does).
+not become a burst of empty queries. It does not know how a job runs (the executor does) or
+how outcomes are written (the completer does).
 """
 
 from __future__ import annotations
