@@ -285,6 +285,36 @@ def test_a_paused_queue_fetches_nothing_until_resumed_and_both_are_events(databa
     assert seen.count("job_completed") >= 2
 
 
+def test_a_fleet_pause_holds_on_a_host_that_has_not_heard_of_it(database_url):
+    """The pause in ``river_queue`` is the authority, not the notification: a host that has
+    not heard of it yet (its listener reconnecting, or a fetch already on its way when the
+    notification came) still fetches nothing from the paused queue."""
+    registry = make_registry()
+
+    async def scenario():
+        async with (
+            await AsyncClient.connect(database_url) as client,
+            running_host(registry, database_url) as host,
+        ):
+            # Paused with no notification: the host goes on believing the queue runs.
+            sql(database_url, "UPDATE river_queue SET paused_at = now() WHERE name = 'default'")
+            held = await client.insert(StepArgs(steps=["ok"]))
+            other = await client.insert(StepArgs(steps=["ok"]), InsertOpts(queue="high"))
+            await wait_for_jobs(client, [other.job.id])
+            await asyncio.sleep(0.2)  # past the insert notice's trailing fetch
+            believed_paused = host.producers["default"].paused
+            state_while_paused = (await client.get(held.job.id)).state
+            await client.resume_queue("default")
+            (finished,) = await wait_for_jobs(client, [held.job.id])
+            return believed_paused, state_while_paused, finished.state
+
+    believed_paused, state_while_paused, finished = asyncio.run(scenario())
+
+    assert believed_paused is False
+    assert state_while_paused == "available"
+    assert finished == "completed"
+
+
 def test_job_events_say_what_happened_to_each_job(database_url):
     registry = make_registry()
 

@@ -288,6 +288,7 @@ WITH locked AS (
       AND queue = {queue}
       AND scheduled_at <= now()
       AND kind = ANY({kinds}::text[])
+      AND NOT EXISTS (SELECT FROM river_queue WHERE name = {queue} AND paused_at IS NOT NULL)
     ORDER BY priority, scheduled_at, id
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
@@ -311,6 +312,11 @@ Walks ``river_job_prioritized_fetching_index`` (state, queue, priority, schedule
 order; SKIP LOCKED lets every host fetch at once without waiting on each other. Unlike River it
 filters by kind, so a job waits for a host that has its plugin instead of failing. Keeps the
 last 99 ``attempted_by`` entries plus this host, as River does.
+
+A queue paused in ``river_queue`` yields nothing, checked once per fetch in the fetch's own
+snapshot: the pause notification only spares the round trip. A fetch already on its way when
+the notification came, or a host whose listener missed it, would otherwise start jobs inserted
+after the pause committed.
 
 The locked ids are matched as an array (``id = ANY(ARRAY(...))``), not joined: a producer's
 fetch is a prepared statement, and PostgreSQL's generic plan for it, guessing a tenth of the
