@@ -4,6 +4,10 @@ periodic jobs, queue pause and resume, events and metrics."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import subprocess
+import sys
 import time
 import urllib.request
 from datetime import timedelta
@@ -313,6 +317,64 @@ def test_a_fleet_pause_holds_on_a_host_that_has_not_heard_of_it(database_url):
     assert believed_paused is False
     assert state_while_paused == "available"
     assert finished == "completed"
+
+
+def cli(url, *args):
+    """``riverhost ARGS`` as an operator runs it, in a subprocess, against ``url``."""
+    env = {**os.environ, "RIVERHOST_DATABASE_URL": url}
+    result = subprocess.run(
+        [sys.executable, "-m", "riverhost", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_queues_command_pauses_one_host_or_the_fleet_and_lists_what_it_did(database_url):
+    registry = make_registry()
+
+    async def scenario():
+        async with running_host(registry, database_url) as host:
+            events = host.events.subscribe(["queue_paused", "queue_resumed"])
+            default = host.producers["default"]
+            said = [
+                await asyncio.to_thread(
+                    cli, database_url, "queues", "pause", "default", "--host", host.client_id
+                )
+            ]
+            first = await events.get(10)
+            here = (default.paused_here, default.paused_fleet)
+            said.append(await asyncio.to_thread(cli, database_url, "queues", "pause", "*"))
+            await until(lambda: all(p.paused_fleet for p in host.producers.values()))
+            listing = json.loads(
+                await asyncio.to_thread(cli, database_url, "queues", "list", "--json")
+            )
+            said.append(await asyncio.to_thread(cli, database_url, "queues", "resume", "*"))
+            await until(lambda: not any(p.paused_fleet for p in host.producers.values()))
+            still_here = default.paused
+            said.append(
+                await asyncio.to_thread(
+                    cli, database_url, "queues", "resume", "default", "--host", host.client_id
+                )
+            )
+            await until(lambda: not default.paused)
+            return said, first, here, listing, still_here
+
+    said, first, here, listing, still_here = asyncio.run(scenario())
+
+    assert said[0].startswith("paused default on host ")
+    assert said[1] == "paused * for the whole fleet\n"
+    assert said[2] == "resumed * for the whole fleet\n"
+    assert said[3].startswith("resumed default on host ")
+    assert (first.kind, first.queue) == ("queue_paused", "default")
+    assert here == (True, False)
+    paused = {q["name"] for q in listing if q["paused"]}
+    assert paused == {"bulk", "critical", "default", "high", "low"}
+    assert still_here is True  # the host's own pause outlives the fleet's resume
 
 
 def test_job_events_say_what_happened_to_each_job(database_url):

@@ -750,7 +750,7 @@ ORDER BY queue, kind
 
 HOST_CONTROL: LiteralString = """
 SELECT pg_notify(current_schema() || '.riverhost_control',
-                 json_build_object('action', %(action)s, 'queue', %(queue)s,
-                                   'host', %(host)s)::text)
+                 json_build_object('action', %(action)s::text, 'queue', %(queue)s::text,
+                                   'host', %(host)s::text)::text)
 """
 """riverhost's own control message to one host (River's channel has no host field)."""
