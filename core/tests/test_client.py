@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 import riverhost.client
 from riverhost import (
@@ -337,6 +338,38 @@ def test_operations_on_a_missing_job_name_the_id(client):
 def test_args_without_a_kind_are_refused_naming_their_position(client):
     with pytest.raises(InsertError, match=r"job 1 \(kind ''\) cannot be inserted"):
         client.insert_many([RawArgs("k", {}), RawArgs("", {})])
+
+
+@pytest.mark.parametrize("insert", ["insert_many", "insert_many_fast"])
+def test_a_kind_too_long_for_river_is_refused_before_the_database(client, database_url, insert):
+    with pytest.raises(InsertError, match=r"job 1 \(kind 'kkk.*\) .* 128 characters, River"):
+        getattr(client, insert)([RawArgs("k", {}), RawArgs("k" * 128, {})])
+
+    assert rows(database_url, "SELECT count(*) FROM river_job") == [(0,)]
+
+
+def test_a_pool_of_the_caller_s_without_autocommit_gets_commits_and_rollbacks(database_url):
+    """The clients take pooled connections by hand; a pool that is not autocommit must still
+    see its work committed, and its connection come back clean after a failed statement."""
+    with ConnectionPool(database_url, min_size=1, max_size=1, open=True) as pool:
+        client = Client(pool)
+        first = client.insert(RawArgs("k", {"n": 1}))
+        with pytest.raises(psycopg.errors.InvalidTextRepresentation):
+            client._fetch("SELECT 'x'::int", None, None)  # no public call fails in SQL
+        second = client.insert(RawArgs("k", {"n": 2}))
+
+    async def on_async_pool():
+        async with AsyncConnectionPool(database_url, min_size=1, max_size=1) as pool:
+            client = AsyncClient(pool)
+            third = await client.insert(RawArgs("k", {"n": 3}))
+            with pytest.raises(psycopg.errors.InvalidTextRepresentation):
+                await client._fetch("SELECT 'x'::int", None, None)
+            return third, await client.insert(RawArgs("k", {"n": 4}))
+
+    third, fourth = asyncio.run(on_async_pool())
+
+    ids = [r.job.id for r in (first, second, third, fourth)]
+    assert rows(database_url, "SELECT id FROM river_job ORDER BY id") == [(i,) for i in ids]
 
 
 def test_list_filters_by_metadata_queue_kind_priority_and_state(client):

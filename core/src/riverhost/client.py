@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import time
+import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,7 @@ from typing import Any, LiteralString, cast
 
 import psycopg
 from psycopg import sql
+from psycopg.pq import TransactionStatus
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
@@ -154,6 +156,8 @@ class _Row:
 
 
 _TOO_DEEP = "its args nest too deeply"
+_KIND_LIMIT = 128
+"""River's ``kind_length`` check: a kind is shorter than this."""
 
 
 def _rows(items: Sequence[Args | InsertParams], defaults: _KindDefaults) -> list[_Row]:
@@ -171,8 +175,10 @@ def _rows(items: Sequence[Args | InsertParams], defaults: _KindDefaults) -> list
         else:
             args, call, explicit = item, None, None
         kind = args.kind
-        if not kind:
-            raise InsertError(index, "", f"{type(args).__name__} sets no kind")
+        if not kind or len(kind) >= _KIND_LIMIT:
+            if not kind:
+                raise InsertError(index, "", f"{type(args).__name__} sets no kind")
+            raise InsertError(index, kind, f"its kind is {len(kind)} characters, River takes 127")
         declared = args.insert_opts
         if (
             opts is None
@@ -596,6 +602,9 @@ _QueueList = list[QueueInfo]  # the classes' own ``list`` method shadows the bui
 #: How long a host may go without a heartbeat before it no longer counts as serving its kinds.
 _LIVE_LAPSE = timedelta(seconds=10)
 
+_IN_TRANSACTION = TransactionStatus.INTRANS
+_ROLL_BACK = (TransactionStatus.INTRANS, TransactionStatus.INERROR)
+
 _PROGRESS: LiteralString = f"SELECT metadata -> '{PROGRESS_KEY}' FROM river_job WHERE id = %s"
 
 
@@ -618,6 +627,9 @@ class AsyncClient:
         self.pool = pool
         self._defaults = _defaults(registry)
         self._notices = _InsertNotices()
+        self._cursors: weakref.WeakKeyDictionary[_AsyncConn, psycopg.AsyncCursor[Any]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @classmethod
     async def connect(cls, url: str, *, registry: Any = None, max_size: int = 10) -> AsyncClient:
@@ -645,12 +657,31 @@ class AsyncClient:
     async def _fetch(
         self, statement: Any, params: Any, conn: _AsyncConn | None
     ) -> list[tuple[Any, ...]]:
+        """Run ``statement`` on ``conn``, or on a pooled connection, and return its rows.
+
+        A pooled connection is taken and given back by hand, and keeps one cursor: the pool's
+        ``connection()`` context and a new cursor per statement were a tenth of a single
+        insert's client time. A pool without autocommit still gets its commit or rollback.
+        """
         if conn is not None:
-            cursor = await conn.execute(statement, params)
-            return cast("list[tuple[Any, ...]]", await cursor.fetchall())
-        async with self.pool.connection() as own:
-            cursor = await own.execute(statement, params)
-            return cast("list[tuple[Any, ...]]", await cursor.fetchall())
+            theirs = await conn.execute(statement, params)
+            return cast("list[tuple[Any, ...]]", await theirs.fetchall())
+        own = await self.pool.getconn()
+        try:
+            cursor = self._cursors.get(own)
+            if cursor is None:
+                cursor = self._cursors[own] = own.cursor()
+            await cursor.execute(statement, params)
+            rows = await cursor.fetchall()
+            if own.pgconn.transaction_status == _IN_TRANSACTION:  # a caller's pool, no autocommit
+                await own.commit()
+            return cast("list[tuple[Any, ...]]", rows)
+        except BaseException:
+            if own.pgconn.transaction_status in _ROLL_BACK:
+                await own.rollback()
+            raise
+        finally:
+            await self.pool.putconn(own)
 
     async def _first(
         self, statement: Any, params: Any, conn: _AsyncConn | None
@@ -770,6 +801,9 @@ class Client:
         self.pool = pool
         self._defaults = _defaults(registry)
         self._notices = _InsertNotices()
+        self._cursors: weakref.WeakKeyDictionary[_Conn, psycopg.Cursor[Any]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @classmethod
     def connect(cls, url: str, *, registry: Any = None, max_size: int = 10) -> Client:
@@ -795,10 +829,24 @@ class Client:
         self.close()
 
     def _fetch(self, statement: Any, params: Any, conn: _Conn | None) -> list[tuple[Any, ...]]:
+        """See :meth:`AsyncClient._fetch`."""
         if conn is not None:
             return cast("list[tuple[Any, ...]]", conn.execute(statement, params).fetchall())
-        with self.pool.connection() as own:
-            return cast("list[tuple[Any, ...]]", own.execute(statement, params).fetchall())
+        own = self.pool.getconn()
+        try:
+            cursor = self._cursors.get(own)
+            if cursor is None:
+                cursor = self._cursors[own] = own.cursor()
+            rows = cursor.execute(statement, params).fetchall()
+            if own.pgconn.transaction_status == _IN_TRANSACTION:
+                own.commit()
+            return cast("list[tuple[Any, ...]]", rows)
+        except BaseException:
+            if own.pgconn.transaction_status in _ROLL_BACK:
+                own.rollback()
+            raise
+        finally:
+            self.pool.putconn(own)
 
     def _first(self, statement: Any, params: Any, conn: _Conn | None) -> tuple[Any, ...] | None:
         rows = self._fetch(statement, params, conn)
