@@ -16,7 +16,7 @@ import engine_plugin
 import psycopg
 from engine_plugin import StepArgs
 
-from riverhost import AsyncClient, InsertOpts, PeriodicJob
+from riverhost import AsyncClient, InsertOpts, PeriodicJob, hookimpl
 from riverhost.config import MaintenanceConfig, RetentionConfig, load_config
 from riverhost.engine.host import Host
 from riverhost.maintenance.cleaner import Cleaner
@@ -415,6 +415,38 @@ def test_job_events_say_what_happened_to_each_job(database_url):
             (4, "job_discarded"),
         ]
     )
+
+
+class EventListener:
+    """A plugin that hears events through the ``riverhost_event`` hook."""
+
+    def __init__(self):
+        self.heard = []
+
+    @hookimpl
+    def riverhost_event(self, event):
+        self.heard.append((event.kind, event.job_id))
+
+
+def test_a_plugin_hears_job_events_through_its_hook(database_url):
+    listener = EventListener()
+    config = load_config(environ={"RIVERHOST_JOBS__POLL_INTERVAL": "200ms"})
+    registry = host_from_objects(("engine", engine_plugin), ("listener", listener), config=config)
+
+    async def scenario():
+        async with (
+            await AsyncClient.connect(database_url, registry=registry) as client,
+            running_host(registry, database_url),
+        ):
+            results = await client.insert_many([StepArgs(steps=["ok"]) for _ in range(3)])
+            ids = [r.job.id for r in results]
+            await wait_for_jobs(client, ids)
+            await until(lambda: len(listener.heard) >= 3)
+            return ids
+
+    ids = asyncio.run(scenario())
+
+    assert sorted(listener.heard) == [("job_completed", i) for i in ids]
 
 
 # --------------------------------------------------------------------------- metrics
