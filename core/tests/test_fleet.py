@@ -14,11 +14,13 @@ from datetime import timedelta
 
 import engine_plugin
 import psycopg
+import pytest
+import structlog
 from engine_plugin import StepArgs
 
 from riverhost import AsyncClient, InsertOpts, PeriodicJob, hookimpl
 from riverhost.config import MaintenanceConfig, RetentionConfig, load_config
-from riverhost.engine.host import Host
+from riverhost.engine.host import Host, _task
 from riverhost.maintenance.cleaner import Cleaner
 from riverhost.maintenance.periodic import PeriodicEnqueuer
 from riverhost.maintenance.rescuer import Rescuer
@@ -317,6 +319,51 @@ def test_a_fleet_pause_holds_on_a_host_that_has_not_heard_of_it(database_url):
     assert believed_paused is False
     assert state_while_paused == "available"
     assert finished == "completed"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "not json",
+        "[1, 2]",
+        '{"action": "cancel", "job_id": [1]}',
+        '{"action": "cancel", "job_id": {"id": 1}}',
+        '{"action": "pause", "queue": ["default"]}',
+    ],
+)
+def test_a_malformed_control_message_is_logged_and_the_host_goes_on_listening(
+    database_url, payload
+):
+    """Anyone who can connect can NOTIFY; what they send must not end a host's listening."""
+    registry = make_registry()
+
+    async def scenario():
+        async with (
+            await AsyncClient.connect(database_url) as client,
+            running_host(registry, database_url) as host,
+        ):
+            events = host.events.subscribe(["queue_paused"])
+            sql(database_url, "SELECT pg_notify('public.river_control', %s)", (payload,))
+            await client.pause_queue("high")
+            return await events.get(10)
+
+    assert asyncio.run(scenario()).queue == "high"
+
+
+def test_a_host_task_that_dies_of_an_exception_says_so_at_once():
+    async def dies():
+        raise RuntimeError("a bug in a background service")
+
+    async def scenario():
+        with structlog.testing.capture_logs() as logs:
+            await asyncio.gather(_task(dies(), "doomed"), return_exceptions=True)
+            await asyncio.sleep(0)
+        return logs
+
+    (crash,) = [e for e in asyncio.run(scenario()) if e["event"] == "host.task_crashed"]
+    assert crash["task"] == "doomed"
+    assert crash["log_level"] == "error"
+    assert "a bug in a background service" in str(crash["exc_info"])
 
 
 def cli(url, *args):

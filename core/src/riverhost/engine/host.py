@@ -286,7 +286,11 @@ class Host:
     def _on_control(self, message: dict[str, Any]) -> None:
         action = message.get("action")
         if action == "cancel":
-            self._cancel(message.get("job_id"))
+            job_id = message.get("job_id")
+            if type(job_id) is int:
+                self._cancel(job_id)
+            else:
+                log.warning("host.bad_cancel", job_id=repr(job_id)[:100])
         elif action in ("pause", "resume"):
             self._pause(str(message.get("queue")), action == "pause", fleet=True)
 
@@ -315,9 +319,9 @@ class Host:
                 self.events.publish(Event(kind, producer.queue))
                 producer.wake()
 
-    def _cancel(self, job_id: object) -> None:
+    def _cancel(self, job_id: int) -> None:
         for producer in self.producers.values():
-            attempt = producer.active.get(job_id)  # type: ignore[call-overload]
+            attempt = producer.active.get(job_id)
             if attempt is not None:
                 log.info("job.cancelling", job_id=job_id, kind=attempt.job.kind)
                 attempt.stop("cancelled")
@@ -437,7 +441,16 @@ async def _quietly(aw: Coroutine[Any, Any, None], what: str) -> None:
 
 
 def _task(coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
-    return asyncio.get_running_loop().create_task(coro, name=name)
+    """A task of the host's. One that dies of an exception says so at once: the shutdown that
+    gathers it would otherwise be the first to hear, and it gathers quietly."""
+    task = asyncio.get_running_loop().create_task(coro, name=name)
+    task.add_done_callback(_report_crash)
+    return task
+
+
+def _report_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.error("host.task_crashed", task=task.get_name(), exc_info=exc)
 
 
 async def _first(*aws: Coroutine[Any, Any, Any]) -> None:

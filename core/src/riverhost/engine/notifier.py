@@ -85,7 +85,10 @@ class Notifier:
         except ValueError:
             log.warning("notifier.bad_payload", topic=topic, payload=payload[:200])
             return
-        if isinstance(message, dict):
-            handler(message)
-        else:
+        if not isinstance(message, dict):
             log.warning("notifier.bad_payload", topic=topic, payload=payload[:200])
+            return
+        try:
+            handler(message)
+        except Exception:  # anyone may NOTIFY: one message must not end the listening
+            log.exception("notifier.handler_failed", topic=topic, payload=payload[:200])
