@@ -22,7 +22,7 @@ import structlog
 from engine_plugin import LongStepArgs, StepArgs, SyncStepArgs
 from prometheus_client import REGISTRY
 
-from riverhost import AsyncClient
+from riverhost import AsyncClient, InsertOpts
 from riverhost.config import load_config
 from riverhost.engine.threads import WorkerThreads
 from riverhost.registry import host_from_objects
@@ -149,6 +149,40 @@ def test_a_killed_listener_reconnects_and_insert_notifications_wake_the_host_aga
     assert {job.state for job in done} == {"completed"}
     assert len(events(logs, "notifier.disconnected")) == 1
     assert len(events(logs, "notifier.reconnected")) == 1
+
+
+def test_a_listener_back_from_an_outage_reads_the_resume_and_the_cancel_it_missed(database_url):
+    registry = make_registry(RIVERHOST_JOBS__POLL_INTERVAL="1h")
+
+    async def scenario():
+        async with (
+            await AsyncClient.connect(database_url, registry=registry) as client,
+            running_host(registry, database_url) as host,
+        ):
+            events = host.events.subscribe(["queue_paused", "queue_resumed"])
+            await client.pause_queue("default")
+            assert (await events.get(10)).kind == "queue_paused"
+            held = await client.insert(StepArgs(steps=["ok"]))
+            waiting = await client.insert(StepArgs(steps=["wait"]), InsertOpts(queue="high"))
+            await wait_for_jobs(client, [waiting.job.id], ["running"], timeout=5)
+            # Written with no notification, as if sent while the listener was down.
+            async with await psycopg.AsyncConnection.connect(database_url) as conn:
+                await conn.execute("UPDATE river_queue SET paused_at = NULL WHERE name = 'default'")
+                await conn.execute(
+                    "UPDATE river_job SET metadata = metadata || "
+                    "jsonb_build_object('cancel_attempted_at', now()) WHERE id = %s",
+                    (waiting.job.id,),
+                )
+            (listener,) = await backends(database_url, "application_name = %s", LISTENER_NAME)
+            await terminate(database_url, [listener[0]])
+            resumed = await events.get(10)
+            return resumed, await wait_for_jobs(client, [held.job.id, waiting.job.id], timeout=10)
+
+    resumed, (held, waiting) = asyncio.run(scenario())
+
+    assert (resumed.kind, resumed.queue) == ("queue_resumed", "default")
+    assert held.state == "completed"
+    assert waiting.state == "cancelled"
 
 
 def test_a_fetch_whose_connection_is_killed_is_retried_and_loses_no_job(database_url):

@@ -201,7 +201,7 @@ class Host:
                     "river_leadership": self._on_leadership_note,
                     "riverhost_control": self._on_host_control,
                 },
-                on_reconnect=self._wake_all,
+                on_reconnect=lambda: background.append(self._listening_again(pool)),
             )
             background.append(_task(notifier.run(), "notifier"))
             await _first(notifier.ready.wait(), self._stop.wait())
@@ -326,31 +326,42 @@ class Host:
                 log.info("job.cancelling", job_id=job_id, kind=attempt.job.kind)
                 attempt.stop("cancelled")
 
-    def _wake_all(self) -> None:
+    def _listening_again(self, pool: AsyncConnectionPool[Any]) -> asyncio.Task[None]:
+        """The listener is back: fetch now, for inserts announced while it was down, and read
+        the pauses, resumes and cancels it missed."""
         for producer in self.producers.values():
             producer.wake()
+        return _task(self._check_control(pool), "control_check")
 
     async def _poll_control(self, pool: AsyncConnectionPool[Any]) -> None:
         """Poll-only mode: what notifications would say, read from the tables instead."""
         interval = min(self.registry.config.jobs.poll_interval.total_seconds(), 2.0)
         while True:
             await asyncio.sleep(interval)
-            ids = [job_id for p in self.producers.values() for job_id in p.active]
-            try:
-                async with pool.connection() as conn:
-                    paused = {r[0] for r in await (await conn.execute(_PAUSED_QUEUES)).fetchall()}
-                    cancels = []
-                    if ids:
-                        cursor = await conn.execute(_CANCEL_CHECK, (ids,))
-                        cancels = [r[0] for r in await cursor.fetchall()]
-            except psycopg.Error as exc:
-                reraise_if_cancelling()
-                log.warning("host.control_poll_failed", error=str(exc))
-                continue
-            for name in self.producers:
+            await self._check_control(pool)
+
+    async def _check_control(self, pool: AsyncConnectionPool[Any]) -> None:
+        """Read from the tables what control notifications say: which queues are paused, and
+        which running jobs were asked to cancel. Poll-only hosts do it every interval, others
+        once their listener is back, for what it missed while it was down."""
+        ids = [job_id for p in self.producers.values() for job_id in p.active]
+        changes = {name: p.pause_changes for name, p in self.producers.items()}
+        try:
+            async with pool.connection() as conn:
+                paused = {r[0] for r in await (await conn.execute(_PAUSED_QUEUES)).fetchall()}
+                cancels = []
+                if ids:
+                    cursor = await conn.execute(_CANCEL_CHECK, (ids,))
+                    cancels = [r[0] for r in await cursor.fetchall()]
+        except psycopg.Error as exc:
+            reraise_if_cancelling()
+            log.warning("host.control_check_failed", error=str(exc))
+            return
+        for name, producer in self.producers.items():
+            if producer.pause_changes == changes[name]:  # else a notification came meanwhile
                 self._pause(name, name in paused, fleet=True)
-            for job_id in cancels:
-                self._cancel(job_id)
+        for job_id in cancels:
+            self._cancel(job_id)
 
     # ------------------------------------------------------------------------- outcomes
 

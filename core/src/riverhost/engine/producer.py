@@ -71,7 +71,9 @@ class Producer:
         self._idle.set()
         self._failures = 0
         self._paused_fleet = False
-        self._pause_changes = 0
+        self.pause_changes = 0
+        """How often ``paused_fleet`` was set: a read of ``river_queue`` begun before a change
+        must not undo it."""
         self.paused_here = False
         """Paused on this host only."""
         self._registered = -1e9
@@ -89,7 +91,7 @@ class Producer:
     @paused_fleet.setter
     def paused_fleet(self, value: bool) -> None:
         self._paused_fleet = value
-        self._pause_changes += 1
+        self.pause_changes += 1
 
     def wake(self) -> None:
         """Fetch now (or as soon as the cooldown allows)."""
@@ -166,7 +168,7 @@ class Producer:
     async def register_queue(self) -> None:
         """Record the queue as served (River's queue cleaner drops queues idle for 24 h) and
         read whether it is paused."""
-        changes = self._pause_changes
+        changes = self.pause_changes
         try:
             async with self._pool.connection() as conn:
                 row = await (await conn.execute(queries.QUEUE_UPSERT, (self.queue,))).fetchone()
@@ -175,7 +177,7 @@ class Producer:
             log.warning("queue.register_failed", queue=self.queue, error=str(exc))
             return
         self._registered = time.monotonic()
-        if self._pause_changes == changes:  # else a notification meanwhile is newer than this row
+        if self.pause_changes == changes:  # else a notification meanwhile is newer than this row
             self.paused_fleet = bool(row and row[0])
 
     async def _fetch(self, limit: int) -> list[Job[dict[str, Any]]]:
