@@ -442,7 +442,7 @@ def _insert_results(
 ) -> list[InsertResult]:
     """Results in the order asked: a new job built, when first read, from what was sent and
     the columns the database chose; a duplicate read whole from the row it returned."""
-    if statement is queries.INSERT_ALIKE:
+    if statement in _ALIKE_SHAPED:
         opts = sent[0].opts
         build = partial(_alike_job, rows, sent, _alike_state(opts, rows[0][1]), opts.scheduled_at)
         return [
@@ -460,6 +460,11 @@ def _insert_results(
         results[answer] if answer >= 0 else InsertResult(results[-1 - answer].job, duplicate=True)
         for answer in answers
     ]
+
+
+_ALIKE_SHAPED = (queries.INSERT_ALIKE, queries.INSERT_PLAIN, queries.INSERT_PLAIN_QUIET)
+"""Statements that return only ``id, created_at``, their jobs' other columns being the sent
+options' (:func:`_alike_job`)."""
 
 
 def _batch_job(rows: Sequence[Sequence[Any]], sent: Sequence[_Row], i: int) -> Job[dict[str, Any]]:
