@@ -205,6 +205,8 @@ class Host:
             )
             background.append(_task(notifier.run(), "notifier"))
             await _first(notifier.ready.wait(), self._stop.wait())
+            # A pause or resume between the queues' registration and LISTEN went unheard.
+            await self._check_control(pool)
         unreport = [
             metrics.report_running(p.queue, p.active.__len__) for p in self.producers.values()
         ]
