@@ -5,9 +5,10 @@ be cancelled) against a real database.
 A job's ``steps`` are read in order; each attempt (or snooze) takes the next one:
 ``ok``, ``fail``, ``cancel``, ``snooze``, ``timeout`` (runs past the kind's timeout),
 ``wait`` (runs until told to stop), ``progress`` (reports three steps, then completes),
-``output`` (returns ``{"echo": note}``), ``progress_wait`` (reports one step, then waits),
-``sleep`` (takes ``seconds``, stopping early when told, then completes), ``hang`` (sync only:
-blocks its thread for ``seconds`` whatever it is told, then completes).
+``output`` (returns ``{"echo": note}``), ``log`` (logs ``note`` through ``ctx.log``),
+``progress_wait`` (reports one step, then waits), ``sleep`` (takes ``seconds``, stopping early
+when told, then completes), ``hang`` (sync only: blocks its thread for ``seconds`` whatever it
+is told, then completes).
 
 ``steps_long`` jobs (sync) have a minute's timeout, for work that must outlast an outage or a
 shutdown.
@@ -70,6 +71,9 @@ async def work_async(job, ctx):
     step = _step(job)
     if step == "ok":
         return None
+    if step == "log":
+        ctx.log.info("step.logged", note=job.args.note)
+        return None
     if step == "output":
         return {"echo": job.args.note}
     if step == "fail":
@@ -95,6 +99,9 @@ async def work_async(job, ctx):
 def work_sync(job, ctx):
     step = _step(job)
     if step == "ok":
+        return None
+    if step == "log":
+        ctx.log.info("step.logged", note=job.args.note)
         return None
     if step == "output":
         return {"echo": job.args.note}

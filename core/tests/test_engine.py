@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import engine_plugin
 import psycopg
 import pytest
+import structlog
 from engine_plugin import OtherQueueArgs, StepArgs, SyncStepArgs
 
 import riverhost.client
@@ -59,6 +60,20 @@ def test_a_job_that_returns_is_completed_after_one_attempt(database_url, Args):
     assert (job.state, job.attempt, job.errors) == ("completed", 1, ())
     assert job.finalized_at is not None
     assert len(job.attempted_by) == 1
+
+
+def test_a_worker_s_log_lines_carry_its_job(database_url, Args):
+    with structlog.testing.capture_logs() as logs:
+        (job,) = work(database_url, [Args(steps=["log"], note="scanning /movies")])
+
+    (line,) = [e for e in logs if e["event"] == "step.logged"]
+    assert line["note"] == "scanning /movies"
+    assert (line["job_id"], line["kind"], line["queue"], line["attempt"]) == (
+        job.id,
+        job.kind,
+        "default",
+        1,
+    )
 
 
 def test_a_failing_job_is_retried_until_it_succeeds_with_each_error_recorded(database_url, Args):
