@@ -6,8 +6,9 @@ import sys
 from datetime import timedelta
 
 import pytest
+from pydantic import BaseModel
 
-from riverhost import JobKind, Migration, QueueSpec, hookimpl
+from riverhost import JobKind, Migration, PeriodicJob, QueueSpec, RawArgs, hookimpl
 from riverhost.config import load_config
 from riverhost.errors import (
     DuplicateKindError,
@@ -361,3 +362,47 @@ def test_plugin_migrations_must_number_from_one_without_gaps():
     [problem] = problems_of(exc_info, InvalidDeclarationError)
     assert problem.where == "riverhost_migrations"
     assert "versions 1, 2, 3, … in order without gaps or repeats, but has [1, 3]" in problem.reason
+
+
+class NoArgs(BaseModel):
+    pass
+
+
+def _periodic_plugin(kinds, periodic_ids_and_kinds):
+    class Plugin:
+        @hookimpl
+        def riverhost_job_kinds(self, settings):
+            return [JobKind(kind=k, args=NoArgs, worker=lambda job: None) for k in kinds]
+
+        @hookimpl
+        def riverhost_periodic_jobs(self, settings):
+            return [
+                PeriodicJob(id=job_id, args=RawArgs(kind, {}), every="1m")
+                for job_id, kind in periodic_ids_and_kinds
+            ]
+
+    return Plugin()
+
+
+def test_a_periodic_id_declared_twice_or_inserting_an_unknown_kind_is_refused_by_name():
+    one = _periodic_plugin(["report"], [("nightly", "report")])
+    two = _periodic_plugin(["digest"], [("nightly", "digest"), ("orphan", "nobody_works_this")])
+
+    with pytest.raises(RegistryError) as exc_info:
+        host_from_objects(("one", one), ("two", two))
+
+    reasons = sorted(p.reason for p in problems_of(exc_info, InvalidDeclarationError))
+    assert len(reasons) == 2
+    assert reasons[0].startswith("periodic job 'orphan' inserts kind 'nobody_works_this', which")
+    assert reasons[1].startswith("periodic job id 'nightly' is declared more than once (one ")
+
+
+def test_settings_for_a_plugin_that_takes_none_are_refused_not_ignored():
+    config = load_config(environ={"RIVERHOST_PLUGINS__QUIET__VERBOSE": "true"})
+
+    with pytest.raises(RegistryError) as exc_info:
+        host_from_objects(("quiet", _periodic_plugin(["k"], [])), config=config)
+
+    [problem] = problems_of(exc_info, PluginSettingsError)
+    assert "plugins.quiet" in str(problem)
+    assert "this plugin takes no settings" in str(problem)
