@@ -400,3 +400,17 @@ def test_the_async_client_inserts_in_the_caller_s_transaction(database_url):
             return await client.list()
 
     assert asyncio.run(scenario()).jobs == []
+
+
+def test_options_kept_between_inserts_follow_a_change_of_the_args_options(client):
+    """A client keeps the options of jobs inserted bare, per kind, while the args' own options
+    are the same object; other options, or options given with the insert, are read anew."""
+    queues = [
+        client.insert(RawArgs("k", {})).job.queue,
+        client.insert(RawArgs("k", {}, InsertOpts(queue="low"))).job.queue,
+        client.insert(RawArgs("k", {}, InsertOpts(queue="high"))).job.queue,
+        client.insert(RawArgs("k", {}), InsertOpts(queue="bulk")).job.queue,
+        client.insert(RawArgs("k", {})).job.queue,
+    ]
+
+    assert queues == ["default", "low", "high", "bulk", "default"]

@@ -89,6 +89,27 @@ class _KindDefaults:
 
     kinds: Mapping[str, JobKind] = field(default_factory=dict)
     max_attempts: int = 25
+    _bare: dict[str, tuple[InsertOpts, ResolvedOpts]] = field(default_factory=dict)
+
+    def resolve(self, kind: str, call: InsertOpts | None, declared: InsertOpts) -> ResolvedOpts:
+        """The options of a job of ``kind``. Those of a job inserted with no options of its own
+        are kept from one insert to the next while its args class's options stay the same."""
+        if call is None:
+            kept = self._bare.get(kind)
+            if kept is not None and kept[0] is declared:
+                return kept[1]
+        opts = resolve_opts(
+            call, declared, self.kinds.get(kind), default_max_attempts=self.max_attempts
+        )
+        if call is None:
+            if len(self._bare) >= _BARE_KEPT:
+                self._bare.clear()
+            self._bare[kind] = (declared, opts)
+        return opts
+
+
+_BARE_KEPT = 1000
+"""Kinds whose bare options a client keeps at most (RawArgs may name kinds without end)."""
 
 
 NOTICE_WINDOW = 0.005
@@ -162,7 +183,7 @@ _KIND_LIMIT = 128
 
 def _rows(items: Sequence[Args | InsertParams], defaults: _KindDefaults) -> list[_Row]:
     """Resolve every item's options (call, args class, declared kind, defaults) and key."""
-    now = datetime.now(UTC)
+    now: datetime | None = None  # one moment for the batch's unique keys, read at the first
     rows = []
     # Items of one batch mostly share their option objects: resolve each combination once,
     # and the one the item before used without so much as a lookup.
@@ -190,15 +211,12 @@ def _rows(items: Sequence[Args | InsertParams], defaults: _KindDefaults) -> list
             layers = (kind, id(call), id(declared))
             opts = resolved.get(layers)
             if opts is None:
-                opts = resolved[layers] = resolve_opts(
-                    call,
-                    declared,
-                    defaults.kinds.get(kind),
-                    default_max_attempts=defaults.max_attempts,
-                )
+                opts = resolved[layers] = defaults.resolve(kind, call, declared)
             last = (kind, call, declared)
         key = states = None
         if opts.unique is not None and opts.unique.is_unique:
+            if now is None:
+                now = datetime.now(UTC)
             try:
                 text = unique_key_string(
                     kind=kind,
