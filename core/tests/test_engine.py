@@ -15,6 +15,7 @@ from engine_plugin import OtherQueueArgs, StepArgs, SyncStepArgs
 import riverhost.client
 from riverhost import AsyncClient, InsertOpts, JobFilter, RawArgs
 from riverhost.config import load_config
+from riverhost.db.cursors import AsyncCursors
 from riverhost.engine import producer
 from riverhost.engine.executor import Attempt, Deadlines
 from riverhost.job import Job
@@ -482,7 +483,9 @@ def test_the_completer_writes_only_attempts_still_running_and_their_outcome_whol
                 )
                 (attempted_at,) = await cursor.fetchone()
             stale = attempted_at - timedelta(seconds=1)  # an earlier attempt of the second job
-            completer = Completer(client.pool, on_written=lambda _, states: written.update(states))
+            completer = Completer(
+                AsyncCursors(client.pool), on_written=lambda _, states: written.update(states)
+            )
             for job_id, at, metadata in (
                 (ids[0], attempted_at, recorded),
                 (ids[1], stale, {}),

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import time
-import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,12 +23,12 @@ from typing import Any, LiteralString, cast
 
 import psycopg
 from psycopg import sql
-from psycopg.pq import TransactionStatus
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from riverhost.args import InsertOpts, JobArgs, RawArgs, ResolvedOpts, resolve_opts
 from riverhost.db import adapt, queries
+from riverhost.db.cursors import AsyncCursors, Cursors
 from riverhost.db.unique import unique_key, unique_key_string, unique_states_bitmask
 from riverhost.errors import InsertError, JobNotFoundError, JobRunningError
 from riverhost.job import (
@@ -625,8 +624,6 @@ _QueueList = list[QueueInfo]  # the classes' own ``list`` method shadows the bui
 #: How long a host may go without a heartbeat before it no longer counts as serving its kinds.
 _LIVE_LAPSE = timedelta(seconds=10)
 
-_IN_TRANSACTION = TransactionStatus.INTRANS
-_ROLL_BACK = (TransactionStatus.INTRANS, TransactionStatus.INERROR)
 
 _PROGRESS: LiteralString = f"SELECT metadata -> '{PROGRESS_KEY}' FROM river_job WHERE id = %s"
 
@@ -650,9 +647,7 @@ class AsyncClient:
         self.pool = pool
         self._defaults = _defaults(registry)
         self._notices = _InsertNotices()
-        self._cursors: weakref.WeakKeyDictionary[_AsyncConn, psycopg.AsyncCursor[Any]] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._cursors = AsyncCursors(pool)
 
     @classmethod
     async def connect(cls, url: str, *, registry: Any = None, max_size: int = 10) -> AsyncClient:
@@ -680,31 +675,13 @@ class AsyncClient:
     async def _fetch(
         self, statement: Any, params: Any, conn: _AsyncConn | None
     ) -> list[tuple[Any, ...]]:
-        """Run ``statement`` on ``conn``, or on a pooled connection, and return its rows.
-
-        A pooled connection is taken and given back by hand, and keeps one cursor: the pool's
-        ``connection()`` context and a new cursor per statement were a tenth of a single
-        insert's client time. A pool without autocommit still gets its commit or rollback.
-        """
+        """Run ``statement`` on ``conn``, or on a leased pooled connection; return its rows."""
         if conn is not None:
             theirs = await conn.execute(statement, params)
             return cast("list[tuple[Any, ...]]", await theirs.fetchall())
-        own = await self.pool.getconn()
-        try:
-            cursor = self._cursors.get(own)
-            if cursor is None:
-                cursor = self._cursors[own] = own.cursor()
+        async with self._cursors.lease() as cursor:
             await cursor.execute(statement, params)
-            rows = await cursor.fetchall()
-            if own.pgconn.transaction_status == _IN_TRANSACTION:  # a caller's pool, no autocommit
-                await own.commit()
-            return cast("list[tuple[Any, ...]]", rows)
-        except BaseException:
-            if own.pgconn.transaction_status in _ROLL_BACK:
-                await own.rollback()
-            raise
-        finally:
-            await self.pool.putconn(own)
+            return cast("list[tuple[Any, ...]]", await cursor.fetchall())
 
     async def _first(
         self, statement: Any, params: Any, conn: _AsyncConn | None
@@ -824,9 +801,7 @@ class Client:
         self.pool = pool
         self._defaults = _defaults(registry)
         self._notices = _InsertNotices()
-        self._cursors: weakref.WeakKeyDictionary[_Conn, psycopg.Cursor[Any]] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._cursors = Cursors(pool)
 
     @classmethod
     def connect(cls, url: str, *, registry: Any = None, max_size: int = 10) -> Client:
@@ -855,21 +830,8 @@ class Client:
         """See :meth:`AsyncClient._fetch`."""
         if conn is not None:
             return cast("list[tuple[Any, ...]]", conn.execute(statement, params).fetchall())
-        own = self.pool.getconn()
-        try:
-            cursor = self._cursors.get(own)
-            if cursor is None:
-                cursor = self._cursors[own] = own.cursor()
-            rows = cursor.execute(statement, params).fetchall()
-            if own.pgconn.transaction_status == _IN_TRANSACTION:
-                own.commit()
-            return cast("list[tuple[Any, ...]]", rows)
-        except BaseException:
-            if own.pgconn.transaction_status in _ROLL_BACK:
-                own.rollback()
-            raise
-        finally:
-            self.pool.putconn(own)
+        with self._cursors.lease() as cursor:
+            return cast("list[tuple[Any, ...]]", cursor.execute(statement, params).fetchall())
 
     def _first(self, statement: Any, params: Any, conn: _Conn | None) -> tuple[Any, ...] | None:
         rows = self._fetch(statement, params, conn)

@@ -23,11 +23,11 @@ from typing import Any
 import psycopg
 import structlog
 from psycopg.types.json import Jsonb
-from psycopg_pool import AsyncConnectionPool
 
 from riverhost import metrics
 from riverhost._asyncio import reraise_if_cancelling
 from riverhost.db import queries
+from riverhost.db.cursors import AsyncCursors
 from riverhost.job import JobProgress
 
 __all__ = ["SOON", "Completer", "Outcome"]
@@ -68,14 +68,14 @@ class Completer:
 
     def __init__(
         self,
-        pool: AsyncConnectionPool[Any],
+        cursors: AsyncCursors,
         *,
         interval: float = 0.05,
         batch_size: int = 2_000,
         progress_interval: float = 1.0,
         on_written: Callable[[list[Outcome], dict[int, str]], None] | None = None,
     ) -> None:
-        self._pool = pool
+        self._cursors = cursors
         self._interval = interval
         self._batch_size = batch_size
         self._progress_interval = progress_interval
@@ -167,7 +167,7 @@ class Completer:
         """Write; return the state each job written now has (jobs no longer running: absent)."""
         written: dict[int, str] = {}
         started = time.perf_counter()
-        async with self._pool.connection() as conn:
+        async with self._cursors.lease() as cursor:
             if batch:
                 statement = queries.COMPLETE_COMPLETED
                 params: dict[str, Any] = {
@@ -181,10 +181,10 @@ class Completer:
                     params["errors"] = [None if o.error is None else Jsonb(o.error) for o in batch]
                     # Mostly empty: a NULL costs the client no JSON encoding per job.
                     params["metadata"] = [Jsonb(o.metadata) if o.metadata else None for o in batch]
-                cursor = await conn.execute(statement, params)
+                await cursor.execute(statement, params)
                 written = dict(await cursor.fetchall())
             if progress:
-                await conn.execute(
+                await cursor.execute(
                     queries.PROGRESS_MANY,
                     {
                         "ids": list(progress),

@@ -31,6 +31,7 @@ from riverhost import metrics
 from riverhost._asyncio import reraise_if_cancelling
 from riverhost.client import AsyncClient
 from riverhost.db import adapt
+from riverhost.db.cursors import AsyncCursors
 from riverhost.engine.completer import SOON, Completer, Outcome
 from riverhost.engine.executor import STOP_GRACE, Executor
 from riverhost.engine.notifier import Notifier
@@ -151,7 +152,8 @@ class Host:
             )
             log.info("metrics.serving", port=self.metrics_port)
         threads = WorkerThreads()
-        completer = Completer(pool, on_written=self._written)
+        fetch_cursors = AsyncCursors(fetch_pool)
+        completer = Completer(AsyncCursors(pool), on_written=self._written)
         executor = Executor(
             dict(self.registry.kinds), completer, threads, is_leader=lambda: self.is_leader
         )
@@ -162,7 +164,7 @@ class Host:
                 queue=name,
                 max_workers=queue.max_workers,
                 kinds=kinds,
-                pool=fetch_pool,
+                cursors=fetch_cursors,
                 executor=executor,
                 client_id=self.client_id,
                 poll_interval=jobs.poll_interval.total_seconds(),

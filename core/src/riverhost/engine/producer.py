@@ -20,12 +20,12 @@ from typing import Any
 
 import psycopg
 import structlog
-from psycopg_pool import AsyncConnectionPool
 
 from riverhost import metrics
 from riverhost._asyncio import reraise_if_cancelling
 from riverhost.client import NOTICE_TRAIL
 from riverhost.db import queries
+from riverhost.db.cursors import AsyncCursors
 from riverhost.engine.executor import Attempt, Executor
 from riverhost.job import Job
 
@@ -46,7 +46,7 @@ class Producer:
         queue: str,
         max_workers: int,
         kinds: list[str],
-        pool: AsyncConnectionPool[Any],
+        cursors: AsyncCursors,
         executor: Executor,
         client_id: str,
         poll_interval: float,
@@ -56,7 +56,7 @@ class Producer:
         self.max_workers = max_workers
         self.kinds = kinds
         self.active: dict[int, Attempt] = {}
-        self._pool = pool
+        self._cursors = cursors
         self._executor = executor
         self._fetch_statement = queries.fetch_statement(queue, kinds, client_id)
         self._poll_interval = poll_interval
@@ -170,8 +170,8 @@ class Producer:
         read whether it is paused."""
         changes = self.pause_changes
         try:
-            async with self._pool.connection() as conn:
-                row = await (await conn.execute(queries.QUEUE_UPSERT, (self.queue,))).fetchone()
+            async with self._cursors.lease() as cursor:
+                row = await (await cursor.execute(queries.QUEUE_UPSERT, (self.queue,))).fetchone()
         except psycopg.Error as exc:
             reraise_if_cancelling()
             log.warning("queue.register_failed", queue=self.queue, error=str(exc))
@@ -182,11 +182,11 @@ class Producer:
 
     async def _fetch(self, limit: int) -> list[Job[dict[str, Any]]]:
         try:
-            async with self._pool.connection() as conn:
+            async with self._cursors.lease() as cursor:
                 if self.paused:  # paused while waiting for the connection
                     return []
                 started = time.perf_counter()
-                cursor = await conn.execute(self._fetch_statement, {"limit": limit})
+                await cursor.execute(self._fetch_statement, {"limit": limit})
                 rows = await cursor.fetchall()
                 self._fetch_seconds.observe(time.perf_counter() - started)
         except psycopg.Error as exc:
