@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import subprocess
 import sys
 import zipfile
 from collections.abc import Callable, Iterator
@@ -64,3 +65,23 @@ def plugin_env(plugin_sites: dict[str, Path]) -> Callable[..., dict[str, str]]:
         return command_environment(*paths, **extra)
 
     return env
+
+
+@pytest.fixture
+def riverhost(plugin_env, tmp_path):
+    """Run ``riverhost ARGS`` with the named throwaway distributions installed."""
+
+    def run(*args: str, dists: tuple[str, ...] = (), env: dict[str, str] | None = None):
+        log = str(tmp_path / "imported.log")
+        clean = plugin_env(*dists, RIVERHOST_TEST_IMPORT_LOG=log, **(env or {}))
+        return subprocess.run(
+            [sys.executable, "-m", "riverhost", *args],
+            capture_output=True,
+            text=True,
+            env=clean,
+            cwd=tmp_path,
+            check=False,
+            timeout=60,
+        )
+
+    return run

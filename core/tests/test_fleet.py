@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import time
 import urllib.request
 from datetime import timedelta
@@ -366,46 +363,32 @@ def test_a_host_task_that_dies_of_an_exception_says_so_at_once():
     assert "a bug in a background service" in str(crash["exc_info"])
 
 
-def cli(url, *args):
-    """``riverhost ARGS`` as an operator runs it, in a subprocess, against ``url``."""
-    env = {**os.environ, "RIVERHOST_DATABASE_URL": url}
-    result = subprocess.run(
-        [sys.executable, "-m", "riverhost", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
-def test_queues_command_pauses_one_host_or_the_fleet_and_lists_what_it_did(database_url):
+def test_queues_command_pauses_one_host_or_the_fleet_and_lists_what_it_did(database_url, riverhost):
     registry = make_registry()
+
+    def cli(*args):
+        result = riverhost(*args, env={"RIVERHOST_DATABASE_URL": database_url})
+        assert result.returncode == 0, result.stderr
+        return result.stdout
 
     async def scenario():
         async with running_host(registry, database_url) as host:
             events = host.events.subscribe(["queue_paused", "queue_resumed"])
             default = host.producers["default"]
             said = [
-                await asyncio.to_thread(
-                    cli, database_url, "queues", "pause", "default", "--host", host.client_id
-                )
+                await asyncio.to_thread(cli, "queues", "pause", "default", "--host", host.client_id)
             ]
             first = await events.get(10)
             here = (default.paused_here, default.paused_fleet)
-            said.append(await asyncio.to_thread(cli, database_url, "queues", "pause", "*"))
+            said.append(await asyncio.to_thread(cli, "queues", "pause", "*"))
             await until(lambda: all(p.paused_fleet for p in host.producers.values()))
-            listing = json.loads(
-                await asyncio.to_thread(cli, database_url, "queues", "list", "--json")
-            )
-            said.append(await asyncio.to_thread(cli, database_url, "queues", "resume", "*"))
+            listing = json.loads(await asyncio.to_thread(cli, "queues", "list", "--json"))
+            said.append(await asyncio.to_thread(cli, "queues", "resume", "*"))
             await until(lambda: not any(p.paused_fleet for p in host.producers.values()))
             still_here = default.paused
             said.append(
                 await asyncio.to_thread(
-                    cli, database_url, "queues", "resume", "default", "--host", host.client_id
+                    cli, "queues", "resume", "default", "--host", host.client_id
                 )
             )
             await until(lambda: not default.paused)
