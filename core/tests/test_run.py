@@ -29,16 +29,12 @@ def test_run_uses_the_embedded_server_migrates_and_stops_on_sigterm(plugin_env, 
     assert not (data_dir / "postmaster.pid").exists()
 
 
-def test_migrate_dry_run_prints_the_sql_and_changes_nothing(plugin_env, database_url):
-    env = plugin_env("rh-test-alpha", RIVERHOST_DATABASE_URL=database_url)
-
-    result = subprocess.run(
-        [sys.executable, "-m", "riverhost", "migrate", "--dry-run"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
+def test_migrate_dry_run_prints_the_sql_and_changes_nothing(riverhost, database_url):
+    result = riverhost(
+        "migrate",
+        "--dry-run",
+        dists=("rh-test-alpha",),
+        env={"RIVERHOST_DATABASE_URL": database_url},
     )
 
     assert result.returncode == 0, result.stderr
@@ -47,16 +43,11 @@ def test_migrate_dry_run_prints_the_sql_and_changes_nothing(plugin_env, database
         assert conn.execute("SELECT to_regclass('alpha_item')").fetchone() == (None,)
 
 
-def test_migrate_applies_plugin_migrations_once(plugin_env, database_url):
-    env = plugin_env("rh-test-alpha", RIVERHOST_DATABASE_URL=database_url)
-    command = [sys.executable, "-m", "riverhost", "migrate"]
+def test_migrate_applies_plugin_migrations_once(riverhost, database_url):
+    env = {"RIVERHOST_DATABASE_URL": database_url}
 
-    first = subprocess.run(
-        command, env=env, capture_output=True, text=True, check=False, timeout=60
-    )
-    second = subprocess.run(
-        command, env=env, capture_output=True, text=True, check=False, timeout=60
-    )
+    first = riverhost("migrate", dists=("rh-test-alpha",), env=env)
+    second = riverhost("migrate", dists=("rh-test-alpha",), env=env)
 
     assert first.returncode == 0, first.stderr
     assert "applied alpha 001 create_alpha_items" in first.stdout

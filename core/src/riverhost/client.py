@@ -195,9 +195,9 @@ def _rows(items: Sequence[Args | InsertParams], defaults: _KindDefaults) -> list
         else:
             args, call, explicit = item, None, None
         kind = args.kind
-        if not kind or len(kind) >= _KIND_LIMIT:
-            if not kind:
-                raise InsertError(index, "", f"{type(args).__name__} sets no kind")
+        if not kind:
+            raise InsertError(index, "", f"{type(args).__name__} sets no kind")
+        if len(kind) >= _KIND_LIMIT:
             raise InsertError(index, kind, f"its kind is {len(kind)} characters, River takes 127")
         declared = args.insert_opts
         if (
@@ -623,7 +623,6 @@ _QueueList = list[QueueInfo]  # the classes' own ``list`` method shadows the bui
 
 #: How long a host may go without a heartbeat before it no longer counts as serving its kinds.
 _LIVE_LAPSE = timedelta(seconds=10)
-
 
 _PROGRESS: LiteralString = f"SELECT metadata -> '{PROGRESS_KEY}' FROM river_job WHERE id = %s"
 
