@@ -196,6 +196,41 @@ def test_progress_is_readable_while_the_job_runs_and_remote_cancel_stops_it(data
     assert (final.state, final.errors[-1].error) == ("cancelled", "job cancelled remotely")
 
 
+@pytest.mark.parametrize(("slots", "lanes"), [(10, 1), (200, 2)])
+def test_a_backlog_is_fetched_in_two_lanes_only_by_a_wide_queue_and_never_past_its_slots(
+    database_url, monkeypatch, slots, lanes
+):
+    in_flight, peaks = [0], {"fetches": 0, "claimed": 0, "running": 0}
+    fetch, start = producer.Producer._fetch, producer.Producer._start
+
+    async def watched(self, limit):
+        if self.queue != "default":
+            return await fetch(self, limit)
+        in_flight[0] += 1
+        peaks["fetches"] = max(peaks["fetches"], in_flight[0])
+        # Running jobs plus every slot a fetch in flight may fill: never more than the slots.
+        peaks["claimed"] = max(peaks["claimed"], len(self.active) + self._reserved)
+        try:
+            return await fetch(self, limit)
+        finally:
+            in_flight[0] -= 1
+
+    def started(self, job):
+        start(self, job)
+        if self.queue == "default":
+            peaks["running"] = max(peaks["running"], len(self.active))
+
+    monkeypatch.setattr(producer.Producer, "_fetch", watched)
+    monkeypatch.setattr(producer.Producer, "_start", started)
+    registry = make_registry(queues=f'{{"default": {{"max_workers": {slots}}}}}')
+    jobs = [StepArgs(steps=["sleep"], seconds=0.005) for _ in range(slots * 6)]
+
+    done = work(database_url, jobs, registry=registry)
+
+    assert {(j.state, j.attempt) for j in done} == {("completed", 1)}
+    assert peaks == {"fetches": lanes, "claimed": slots, "running": slots}
+
+
 def test_a_job_of_a_kind_no_plugin_serves_is_left_for_another_host(database_url):
     async def scenario():
         registry = make_registry()

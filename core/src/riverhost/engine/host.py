@@ -138,7 +138,7 @@ class Host:
         fetch_pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
             self.url,
             min_size=1,
-            max_size=max(1, len(queues)),
+            max_size=max(2, 2 * len(queues)),  # two fetch lanes a queue at most
             open=False,
             kwargs=connect,
             configure=adapt.configure_fetching,

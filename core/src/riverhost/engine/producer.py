@@ -5,8 +5,16 @@ for the inserts their client left unannounced; a slot freeing after a full fetch
 when the poll interval passes, never more than the free slots and only the kinds this host has
 workers for. A fetch that fills every slot fetches again as soon as a slot frees; a fetch that
 finds nothing holds the next one back for ``fetch_cooldown``, so a burst of notifications does
-not become a burst of empty queries. It does not know how a job runs (the executor does) or
-how outcomes are written (the completer does).
+not become a burst of empty queries.
+
+In a queue of :data:`TWO_LANES_FROM` slots or more, while fetches come back full (a backlog), a
+second fetch lane works beside the first and each fetch takes at most half the slots: one half's
+jobs start while the other half's fetch is in the database, so short jobs do not leave their
+slots idle for a fetch's round trip. Slots a fetch in flight may fill are reserved, so the two
+never take more jobs than there are slots.
+
+It does not know how a job runs (the executor does) or how outcomes are written (the
+completer does).
 """
 
 from __future__ import annotations
@@ -36,6 +44,12 @@ log = structlog.get_logger("riverhost.producer")
 QUEUE_REFRESH = 600.0
 """Seconds between refreshes of the queue's ``river_queue`` row (River's 10 minutes)."""
 
+TWO_LANES_FROM = 200
+"""Slots from which a queue fetches in two lanes under a backlog. Below, the second lane's
+round trips cost more than the overlap saves (no-op jobs, one process, two lanes against one:
+-14 % at 10 slots, -7 % at 20, -2 % at 50, +3 % at 100, +7..15 % at 200, +14 % at 500,
++23 % at 1,000)."""
+
 
 class Producer:
     """Fetches and starts the jobs of one queue; see the module docstring."""
@@ -61,11 +75,19 @@ class Producer:
         self._fetch_statement = queries.fetch_statement(queue, kinds, client_id)
         self._poll_interval = poll_interval
         self._cooldown = fetch_cooldown
-        self._wake = asyncio.Event()
-        self._wake.set()  # fetch at once on start: a backlog should not wait a poll interval
+        # One wake-up per lane, so neither consumes the other's.
+        self._wakes = (asyncio.Event(), asyncio.Event())
+        self._wakes[0].set()  # fetch at once on start: a backlog should not wait a poll interval
         self._trail: asyncio.TimerHandle | None = None
         self._trailing = False
         self._fetch_when_free = False
+        self._reserved = 0
+        """Slots that fetches in flight may fill."""
+        self._backlog = False
+        """The last fetch came back full: more jobs are likely waiting."""
+        self._lanes = 2 if max_workers >= TWO_LANES_FROM else 1
+        self._backlog_batch = -(-max_workers // self._lanes)
+        """The most one fetch takes under a backlog: half the slots with two lanes."""
         self._fetching = True
         self._idle = asyncio.Event()
         self._idle.set()
@@ -95,24 +117,25 @@ class Producer:
 
     def wake(self) -> None:
         """Fetch now (or as soon as the cooldown allows)."""
-        self._wake.set()
+        for wake in self._wakes:
+            wake.set()
 
     def announced(self) -> None:
         """An insert notification for this queue: fetch now, and once more
         :data:`~riverhost.client.NOTICE_TRAIL` later for the inserts its sender left quiet."""
-        self._wake.set()
+        self.wake()
         if self._trail is None:
             self._trail = asyncio.get_running_loop().call_later(NOTICE_TRAIL, self._trailed)
 
     def _trailed(self) -> None:
         self._trail = None
         self._trailing = True
-        self._wake.set()
+        self.wake()
 
     def stop_fetching(self) -> None:
         """Start no more jobs; running ones go on."""
         self._fetching = False
-        self._wake.set()
+        self.wake()
 
     def stop_running(self, reason: str) -> None:
         """Tell every running attempt to stop."""
@@ -129,41 +152,56 @@ class Producer:
 
     async def run(self) -> None:
         """Fetch and start jobs until :meth:`stop_fetching`."""
+        async with asyncio.TaskGroup() as lanes:
+            for lane in range(self._lanes):
+                lanes.create_task(self._lane(lane))
+
+    async def _lane(self, lane: int) -> None:
+        """One fetch lane: the first always fetches, the second only while there is a backlog."""
+        wake = self._wakes[lane]
         last_empty = -1e9
         while True:
-            if time.monotonic() - self._registered > QUEUE_REFRESH:
+            if lane == 0 and time.monotonic() - self._registered > QUEUE_REFRESH:
                 await self.register_queue()
-            if not self._wake.is_set():
+            if not wake.is_set():
                 timeout = self._poll_interval * (1 + 0.1 * random.random())
                 # asyncio.timeout, not wait_for: wait_for wraps the wait in a task of its own,
                 # once per fetch.
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(timeout):
-                        await self._wake.wait()
-            self._wake.clear()
+                        await wake.wait()
+            wake.clear()
             wait = last_empty + self._cooldown - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
             # Checked after every wait, so a pause that arrived meanwhile is never missed.
             if not self._fetching:
                 return
-            if self.paused:
+            if self.paused or (lane and not self._backlog):
                 continue
-            free = self.max_workers - len(self.active)
+            free = self.max_workers - len(self.active) - self._reserved
             if free <= 0:
                 self._fetch_when_free = True
                 continue
+            limit = min(free, self._backlog_batch) if self._backlog else free
             # A trailing fetch mostly finds nothing (the announced job is long fetched); that
             # says nothing of a burst, so it must not hold the next announcement's fetch back.
             trailing, self._trailing = self._trailing, False
-            jobs = await self._fetch(free)
+            self._reserved += limit
+            try:
+                jobs = await self._fetch(limit)
+            finally:
+                self._reserved -= limit
+            self._backlog = len(jobs) >= limit
             if not jobs:
                 if not trailing:
                     last_empty = time.monotonic()
                 continue
-            self._fetch_when_free = len(jobs) >= free
+            self._fetch_when_free = self._backlog
             for job in sorted(jobs, key=lambda j: (j.priority, j.scheduled_at, j.id)):
                 self._start(job)
+            if self._backlog and self.max_workers - len(self.active) - self._reserved > 0:
+                self._wakes[1 - lane].set()  # a lane that does not run ignores it
 
     async def register_queue(self) -> None:
         """Record the queue as served (River's queue cleaner drops queues idle for 24 h) and
@@ -195,7 +233,7 @@ class Producer:
             if self._failures == 1:
                 log.warning("producer.fetch_failed", queue=self.queue, error=str(exc))
             await asyncio.sleep(min(0.1 * 2**self._failures, 5.0))
-            self._wake.set()
+            self.wake()
             return []
         if self._failures:
             log.info("producer.fetch_recovered", queue=self.queue, failures=self._failures)
@@ -218,7 +256,7 @@ class Producer:
         """
         loop = asyncio.get_running_loop()
         for delay in sorted({round(max(d, 0.0), 2) for d in delays}):
-            loop.call_later(delay + 0.01, self._wake.set)
+            loop.call_later(delay + 0.01, self.wake)
 
     def _start(self, job: Job[dict[str, Any]]) -> None:
         attempt = self._executor.attempt(job, self._ended)
@@ -233,4 +271,4 @@ class Producer:
             self._idle.set()
         if self._fetch_when_free:
             self._fetch_when_free = False
-            self._wake.set()
+            self.wake()
