@@ -87,7 +87,9 @@ def _options(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--batch", type=int, default=1000, help="jobs per bulk call (1000)")
     parser.add_argument("--latency-jobs", type=int, help="latency jobs (200; quick: 50)")
     parser.add_argument("--gap-ms", type=float, default=20, help="between latency jobs (20)")
-    parser.add_argument("--ladder", type=int, nargs="+", help="concurrencies (10 50 100 200)")
+    parser.add_argument(
+        "--ladder", type=int, nargs="+", help="concurrencies (10 50 100 200 500 1000)"
+    )
     parser.add_argument(
         "--mix-jobs", type=int, help="jobs of the realistic mix (5000; quick: 2000)"
     )
@@ -107,7 +109,7 @@ def _options(argv: Sequence[str] | None) -> argparse.Namespace:
         "insert_jobs": 300 if quick else 2000,
         "bulk_jobs": 5000 if quick else 20_000,
         "latency_jobs": 50 if quick else 200,
-        "ladder": [10, 50, 100, 200],
+        "ladder": [10, 50, 100, 200, 500, 1000],
         "mix_jobs": 2000 if quick else 5000,
     }
     for name, value in defaults.items():
