@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
 from datetime import UTC, datetime, timedelta
@@ -25,6 +26,7 @@ from riverhost import (
 )
 from riverhost.db import queries
 from riverhost.errors import InsertError, JobNotFoundError, JobRunningError
+from riverhost.job import Job, new_job
 
 BY_ARGS = InsertOpts(unique=UniqueOpts(by_args=True))
 
@@ -186,6 +188,19 @@ def test_a_batch_result_is_read_only_and_equals_one_built_at_once(client):
     assert result == InsertResult(client.get(result.job.id), duplicate=False)
     assert result != InsertResult(result.job, duplicate=True)
     assert repr(result).startswith("InsertResult(job=Job(")
+
+
+def test_jobs_built_fast_are_jobs_as_frozen_and_equal_as_the_dataclass_makes_them(client):
+    """Inserted and fetched jobs are built through ``new_job``, not ``Job(...)``."""
+    inserted = client.insert(RawArgs("k", {"a": 1})).job
+    read = client.get(inserted.id)
+    values = [getattr(inserted, f.name) for f in dataclasses.fields(Job)]
+
+    assert type(inserted) is type(read) is Job
+    assert inserted == read == Job(*values) == new_job(*values)
+    for job in (inserted, read):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            job.kind = "other"  # type: ignore[misc]
 
 
 def test_a_mixed_batch_keeps_each_job_s_options_and_returns_what_was_stored(client):

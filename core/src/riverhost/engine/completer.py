@@ -43,13 +43,14 @@ SOON = timedelta(seconds=5)
 ``available`` at once, with its future ``scheduled_at`` (see :data:`queries.COMPLETE_MANY`)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Outcome:
     """How one attempt ended, as the completer writes it.
 
     ``attempted_at`` identifies the attempt: the write applies only while the row is still
     running that very attempt, so a job rescued (and perhaps started again elsewhere) while a
-    stuck worker ran on here is never overwritten by that worker's late outcome.
+    stuck worker ran on here is never overwritten by that worker's late outcome. Not frozen:
+    one is made per attempt, and a frozen dataclass's ``__init__`` costs seven times as much.
     """
 
     job_id: int
