@@ -15,6 +15,7 @@ import pytest
 import structlog
 from engine_plugin import StepArgs
 
+import riverhost.engine.host
 from riverhost import AsyncClient, InsertOpts, PeriodicJob, hookimpl
 from riverhost.config import MaintenanceConfig, RetentionConfig, load_config
 from riverhost.engine.host import Host, _task
@@ -316,6 +317,31 @@ def test_a_fleet_pause_holds_on_a_host_that_has_not_heard_of_it(database_url):
     assert believed_paused is False
     assert state_while_paused == "available"
     assert finished == "completed"
+
+
+def test_a_pause_and_resume_written_without_notification_reach_a_host_at_its_refresh(
+    database_url, monkeypatch
+):
+    """Nothing announces a pause written straight to ``river_queue`` (a poll-only River
+    client's, say): a listening host reads the pauses every ``CONTROL_REFRESH``, so a resume
+    cannot leave a queue paused on it for good, and both changes are events."""
+    monkeypatch.setattr(riverhost.engine.host, "CONTROL_REFRESH", 0.2)
+    registry = make_registry()
+
+    async def scenario():
+        async with running_host(registry, database_url) as host:
+            events = host.events.subscribe(["queue_paused", "queue_resumed"])
+            sql(database_url, "UPDATE river_queue SET paused_at = now() WHERE name = 'default'")
+            paused = await events.get(10)
+            believed = host.producers["default"].paused
+            sql(database_url, "UPDATE river_queue SET paused_at = NULL WHERE name = 'default'")
+            resumed = await events.get(10)
+            return paused, believed, resumed, host.producers["default"].paused
+
+    paused, believed, resumed, believed_after = asyncio.run(scenario())
+
+    assert (paused.kind, paused.queue, believed) == ("queue_paused", "default", True)
+    assert (resumed.kind, resumed.queue, believed_after) == ("queue_resumed", "default", False)
 
 
 @pytest.mark.parametrize(

@@ -458,9 +458,8 @@ QUEUE_UPSERT: LiteralString = """
 INSERT INTO river_queue (name, created_at, metadata, paused_at, updated_at)
 VALUES (%s, now(), '{}', NULL, now())
 ON CONFLICT (name) DO UPDATE SET updated_at = now()
-RETURNING paused_at IS NOT NULL
 """
-"""Record a queue as served (River's ``QueueCreateOrSetUpdatedAt``); says whether it is paused."""
+"""Record a queue as served (River's ``QueueCreateOrSetUpdatedAt``)."""
 
 # ----------------------------------------------------------------------------- client
 

@@ -67,6 +67,10 @@ _EVENT_OF_OUTCOME = {
 #: How the host's pool connections show in ``pg_stat_activity`` unless the URL names them.
 APPLICATION_NAME = "riverhost"
 
+CONTROL_REFRESH = 600.0
+"""Seconds between a listening host's reads of the pauses and cancels (River's queue refresh):
+for what was written with no notification, such as a resume by a poll-only River client."""
+
 
 def new_client_id() -> str:
     """This process's id as written into ``attempted_by``: host, pid and start time."""
@@ -193,7 +197,9 @@ class Host:
         ]
         background = [_task(heartbeat.run(), "heartbeat"), _task(self._elector.run(), "elector")]
         if self.poll_only:
-            background.append(_task(self._poll_control(pool), "control_poll"))
+            await self._check_control(pool)
+            poll = min(jobs.poll_interval.total_seconds(), 2.0)
+            background.append(_task(self._poll_control(pool, poll), "control_poll"))
         else:
             notifier = Notifier(
                 self.url,
@@ -207,8 +213,9 @@ class Host:
             )
             background.append(_task(notifier.run(), "notifier"))
             await _first(notifier.ready.wait(), self._stop.wait())
-            # A pause or resume between the queues' registration and LISTEN went unheard.
+            # The pauses as they are; from here on, notifications say what changes.
             await self._check_control(pool)
+            background.append(_task(self._poll_control(pool, CONTROL_REFRESH), "control_refresh"))
         unreport = [
             metrics.report_running(p.queue, p.active.__len__) for p in self.producers.values()
         ]
@@ -337,17 +344,18 @@ class Host:
             producer.wake()
         return _task(self._check_control(pool), "control_check")
 
-    async def _poll_control(self, pool: AsyncConnectionPool[Any]) -> None:
-        """Poll-only mode: what notifications would say, read from the tables instead."""
-        interval = min(self.registry.config.jobs.poll_interval.total_seconds(), 2.0)
+    async def _poll_control(self, pool: AsyncConnectionPool[Any], interval: float) -> None:
+        """Read the control tables every ``interval``: a poll-only host's notifications, and a
+        listening host's check for what was written without one (see :data:`CONTROL_REFRESH`)."""
         while True:
             await asyncio.sleep(interval)
             await self._check_control(pool)
 
     async def _check_control(self, pool: AsyncConnectionPool[Any]) -> None:
         """Read from the tables what control notifications say: which queues are paused, and
-        which running jobs were asked to cancel. Poll-only hosts do it every interval, others
-        once their listener is back, for what it missed while it was down."""
+        which running jobs were asked to cancel. Every host does it at start; poll-only hosts
+        every interval, others every :data:`CONTROL_REFRESH` and once their listener is back,
+        for what it missed while it was down."""
         ids = [job_id for p in self.producers.values() for job_id in p.active]
         changes = {name: p.pause_changes for name, p in self.producers.items()}
         try:

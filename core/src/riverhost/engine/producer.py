@@ -204,19 +204,18 @@ class Producer:
                 self._wakes[1 - lane].set()  # a lane that does not run ignores it
 
     async def register_queue(self) -> None:
-        """Record the queue as served (River's queue cleaner drops queues idle for 24 h) and
-        read whether it is paused."""
-        changes = self.pause_changes
+        """Record the queue as served: River's queue cleaner drops queues idle for 24 h.
+
+        Whether it is paused is the host's to read (``Host._check_control``), for all queues.
+        """
         try:
             async with self._cursors.lease() as cursor:
-                row = await (await cursor.execute(queries.QUEUE_UPSERT, (self.queue,))).fetchone()
+                await cursor.execute(queries.QUEUE_UPSERT, (self.queue,))
         except psycopg.Error as exc:
             reraise_if_cancelling()
             log.warning("queue.register_failed", queue=self.queue, error=str(exc))
             return
         self._registered = time.monotonic()
-        if self.pause_changes == changes:  # else a notification meanwhile is newer than this row
-            self.paused_fleet = bool(row and row[0])
 
     async def _fetch(self, limit: int) -> list[Job[dict[str, Any]]]:
         try:
