@@ -107,6 +107,13 @@ def _options(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--sample-every", type=float, default=3, help="seconds between samples")
     parser.add_argument(
+        "--scale-workers",
+        type=int,
+        default=1,
+        help="multiply each queue's workers (1: the seeds'; 10 or more gives queues of 200+, "
+        "which fetch a backlog in two lanes)",
+    )
+    parser.add_argument(
         "--drain-timeout", type=float, help="seconds to wait for the backlog (the insert time)"
     )
     parser.add_argument("--database-url", help="use this database as it is (no scratch one)")
@@ -116,8 +123,8 @@ def _options(argv: Sequence[str] | None) -> argparse.Namespace:
         "--out", type=Path, default=RESULTS / "soak-latest.json", help="where the JSON goes"
     )
     options = parser.parse_args(argv)
-    if options.hosts < 1 or options.processes < 1 or options.rate <= 0:
-        parser.error("--hosts, --processes and --rate must be positive")
+    if options.hosts < 1 or options.processes < 1 or options.rate <= 0 or options.scale_workers < 1:
+        parser.error("--hosts, --processes, --rate and --scale-workers must be positive")
     if options.drain_timeout is None:
         options.drain_timeout = max(60.0, options.minutes * 60)
     return options
@@ -394,8 +401,12 @@ def soak(options: argparse.Namespace, url: str, folder: Path) -> dict[str, Any]:
 
     site = build_plugin(folder)
     done_file = folder / "done"
+    workers = {
+        f"RIVERHOST_JOBS__QUEUES__{queue.upper()}__MAX_WORKERS": str(count * options.scale_workers)
+        for queue, count in QUEUES.items()
+    }
     env = command_environment(
-        site, RIVERHOST_DATABASE_URL=url, RH_SOAK_DONE=str(done_file), **HOST_SETTINGS
+        site, RIVERHOST_DATABASE_URL=url, RH_SOAK_DONE=str(done_file), **HOST_SETTINGS, **workers
     )
     migrate = [sys.executable, "-m", "riverhost", "--log-format", "json", "migrate"]
     subprocess.run(migrate, env=env, cwd=folder, check=True, capture_output=True)
