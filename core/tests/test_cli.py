@@ -158,3 +158,89 @@ def test_bad_cli_arguments_are_a_usage_error(riverhost):
     assert result.returncode == 2
     assert "No such option '--colour'" in result.stderr
     assert result.stderr.startswith("Usage: riverhost plugins list")
+
+
+# --------------------------------------------------------------------------- jobs
+
+
+def test_jobs_command_inserts_lists_shows_cancels_retries_and_deletes(database_url, riverhost):
+    def cli(*args):
+        result = riverhost(
+            "jobs", *args, dists=("rh-test-alpha",), env={"RIVERHOST_DATABASE_URL": database_url}
+        )
+        assert result.returncode == 0, result.stderr
+        return result
+
+    known = json.loads(
+        cli(
+            "insert", "alpha_scan", '{"path": "/srv"}', "--tag", "t1", "--priority", "2", "--json"
+        ).stdout
+    )
+    elsewhere = cli("insert", "elsewhere_sync", '{"n": 1}', "--in", "5m")
+    later_id = int(elsewhere.stdout.split()[1])
+    listed = json.loads(cli("list", "--kind", "alpha_scan", "--json").stdout)
+    table = cli("list").stdout.splitlines()
+    shown = cli("show", str(known["id"])).stdout
+    cancelled = cli("cancel", str(known["id"])).stdout
+    retried = json.loads(cli("retry", str(known["id"]), "--json").stdout)
+    deleted = cli("delete", str(later_id)).stdout
+    gone = riverhost("jobs", "show", str(later_id), env={"RIVERHOST_DATABASE_URL": database_url})
+
+    # The declared kind's own queue; the options given; args checked by the plugin's model.
+    assert (known["kind"], known["queue"], known["state"]) == ("alpha_scan", "bulk", "available")
+    assert (known["priority"], known["tags"], known["args"]) == (2, ["t1"], {"path": "/srv"})
+    assert elsewhere.stdout == f"job {later_id} inserted: elsewhere_sync in default, scheduled\n"
+    assert "no loaded plugin declares kind 'elsewhere_sync'" in elsewhere.stderr
+    assert [j["id"] for j in listed["jobs"]] == [known["id"]]
+    assert table[0].split() == [
+        "ID",
+        "KIND",
+        "QUEUE",
+        "STATE",
+        "ATTEMPT",
+        "PRIORITY",
+        "SCHEDULED",
+        "AT",
+        "ERRORS",
+    ]
+    assert [line.split()[0] for line in table[1:]] == [str(later_id), str(known["id"])]
+    assert 'args          {"path": "/srv"}' in shown
+    assert cancelled == f"job {known['id']} (alpha_scan): cancelled\n"
+    assert (retried["state"], retried["finalized_at"]) == ("available", None)
+    assert deleted == f"job {later_id} (elsewhere_sync): deleted\n"
+    assert gone.returncode == 1
+    assert str(later_id) in gone.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "said"),
+    [
+        (("alpha_scan", "{path"), 2, "Invalid value for ARGS: not JSON"),
+        (("alpha_scan", "[1]"), 2, "Invalid value for ARGS: must be a JSON object"),
+        (("alpha_scan", "{}"), 1, "ARGS do not fit ScanArgs (kind 'alpha_scan', plugin alpha"),
+        (("alpha_scan", '{"path": 3}'), 1, "path: Input should be a valid string"),
+        (("alpha_scan", '{"path": "/a"}', "--in", "soon"), 2, "Invalid value for --in"),
+        (("alpha_scan", '{"path": "/a"}', "--tag", "no spaces"), 2, "bad insert option: tags"),
+        (("alpha_scan", '{"path": "/a"}', "--priority", "9"), 2, "--priority"),
+    ],
+    ids=[
+        "not-json",
+        "not-object",
+        "missing-field",
+        "wrong-type",
+        "bad-delay",
+        "bad-tag",
+        "bad-priority",
+    ],
+)
+def test_jobs_insert_refuses_bad_input_saying_what_and_where_and_inserts_nothing(
+    database_url, riverhost, args, code, said
+):
+    env = {"RIVERHOST_DATABASE_URL": database_url}
+
+    result = riverhost("jobs", "insert", *args, dists=("rh-test-alpha",), env=env)
+    listed = riverhost("jobs", "list", "--json", env=env)
+
+    assert result.returncode == code, result.stderr
+    assert said in result.stderr
+    assert json.loads(listed.stdout)["jobs"] == []

@@ -9,10 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 class RiverhostError(Exception):
     """Base class of every error riverhost raises on purpose."""
+
+
+def validation_message(exc: ValidationError) -> str:
+    """A pydantic error as riverhost's messages say it: ``field.path: why`` for each problem."""
+    return "; ".join(
+        f"{'.'.join(map(str, e['loc'])) or '(top level)'}: {e['msg'].removeprefix('Value error, ')}"
+        for e in exc.errors(include_url=False)
+    )
 
 
 # --------------------------------------------------------------------------- config

@@ -31,6 +31,7 @@ from riverhost.errors import (
     RegistryProblem,
     UnknownPluginNameError,
     UnknownQueueError,
+    validation_message,
 )
 from riverhost.jobs import JobKind, QueueSpec
 from riverhost.periodic import PeriodicJob
@@ -302,10 +303,7 @@ def _call(
     try:
         return function(**{name: kwargs[name] for name in impls[0].argnames})
     except ValidationError as exc:
-        reason = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg'].removeprefix('Value error, ')}"
-            for e in exc.errors(include_url=False)
-        )
+        reason = validation_message(exc)
         problem = InvalidDeclarationError(info.ref, hook_name, f"invalid declaration: {reason}")
         problem.__cause__ = exc
     except Exception as exc:  # noqa: BLE001 - recorded as the plugin's problem, cause chained

@@ -11,6 +11,7 @@ import click
 
 from riverhost.cli._context import CliContext
 from riverhost.cli.config_cmd import config
+from riverhost.cli.jobs_cmd import jobs
 from riverhost.cli.migrate_cmd import migrate
 from riverhost.cli.plugins_cmd import plugins
 from riverhost.cli.queues_cmd import queues
@@ -86,6 +87,7 @@ cli.add_command(migrate)
 cli.add_command(config)
 cli.add_command(run)
 cli.add_command(queues)
+cli.add_command(jobs)
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ValidationError
 
 from riverhost.durations import format_duration
 from riverhost.engine.completer import Completer, Outcome
+from riverhost.errors import validation_message
 from riverhost.job import OUTPUT_KEY, PROGRESS_KEY, Job
 from riverhost.registry import RegisteredKind
 from riverhost.retry import RiverDefaultRetry
@@ -190,7 +191,7 @@ class Executor:
             args = spec.args.model_validate(job.args)
         except ValidationError as exc:
             # No retry can make these args fit: discard now, saying why.
-            message = f"args do not fit {spec.args.__name__}: {_validation_message(exc)}"
+            message = f"args do not fit {spec.args.__name__}: {validation_message(exc)}"
             self._settle(attempt, self._failure(attempt, message, "", final=True))
             return
         typed = job._carrying(args)
@@ -358,10 +359,3 @@ def _trace(exc: BaseException) -> str:
 def _rfc3339(moment: datetime | None) -> str:
     moment = moment or datetime.now(UTC)
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _validation_message(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(map(str, e['loc'])) or '(top level)'}: {e['msg']}"
-        for e in exc.errors(include_url=False)
-    )
