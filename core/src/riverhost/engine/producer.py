@@ -37,7 +37,7 @@ from riverhost.db.cursors import AsyncCursors
 from riverhost.engine.executor import Attempt, Executor
 from riverhost.job import Job
 
-__all__ = ["Producer"]
+__all__ = ["Producer", "fetch_lanes"]
 
 log = structlog.get_logger("riverhost.producer")
 
@@ -49,6 +49,11 @@ TWO_LANES_FROM = 200
 round trips cost more than the overlap saves (no-op jobs, one process, two lanes against one:
 -14 % at 10 slots, -7 % at 20, -2 % at 50, +3 % at 100, +7..15 % at 200, +14 % at 500,
 +23 % at 1,000)."""
+
+
+def fetch_lanes(max_workers: int) -> int:
+    """How many fetches a queue of ``max_workers`` slots may have in flight at once."""
+    return 2 if max_workers >= TWO_LANES_FROM else 1
 
 
 class Producer:
@@ -85,7 +90,7 @@ class Producer:
         """Slots that fetches in flight may fill."""
         self._backlog = False
         """The last fetch came back full: more jobs are likely waiting."""
-        self._lanes = 2 if max_workers >= TWO_LANES_FROM else 1
+        self._lanes = fetch_lanes(max_workers)
         self._backlog_batch = -(-max_workers // self._lanes)
         """The most one fetch takes under a backlog: half the slots with two lanes."""
         self._fetching = True
