@@ -111,7 +111,7 @@ def _options(argv: Sequence[str] | None) -> argparse.Namespace:
         type=int,
         default=1,
         help="multiply each queue's workers (1: the seeds'; 10 or more gives queues of 200+, "
-        "which fetch a backlog in two lanes)",
+        "which fetch a backlog with two fetchers)",
     )
     parser.add_argument(
         "--drain-timeout", type=float, help="seconds to wait for the backlog (the insert time)"

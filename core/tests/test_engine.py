@@ -196,9 +196,9 @@ def test_progress_is_readable_while_the_job_runs_and_remote_cancel_stops_it(data
     assert (final.state, final.errors[-1].error) == ("cancelled", "job cancelled remotely")
 
 
-@pytest.mark.parametrize(("slots", "lanes"), [(10, 1), (200, 2)])
-def test_a_backlog_is_fetched_in_two_lanes_only_by_a_wide_queue_and_never_past_its_slots(
-    database_url, monkeypatch, slots, lanes
+@pytest.mark.parametrize(("slots", "fetchers"), [(10, 1), (200, 2)])
+def test_only_a_wide_queue_fetches_a_backlog_with_two_fetchers_and_never_past_its_slots(
+    database_url, monkeypatch, slots, fetchers
 ):
     in_flight, peaks = [0], {"fetches": 0, "claimed": 0, "running": 0}
     fetch, start = producer.Producer._fetch, producer.Producer._start
@@ -228,7 +228,7 @@ def test_a_backlog_is_fetched_in_two_lanes_only_by_a_wide_queue_and_never_past_i
     done = work(database_url, jobs, registry=registry)
 
     assert {(j.state, j.attempt) for j in done} == {("completed", 1)}
-    assert peaks == {"fetches": lanes, "claimed": slots, "running": slots}
+    assert peaks == {"fetches": fetchers, "claimed": slots, "running": slots}
 
 
 def test_a_job_of_a_kind_no_plugin_serves_is_left_for_another_host(database_url):

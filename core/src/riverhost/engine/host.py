@@ -35,7 +35,7 @@ from riverhost.db.cursors import AsyncCursors
 from riverhost.engine.completer import SOON, Completer, Outcome
 from riverhost.engine.executor import STOP_GRACE, Executor
 from riverhost.engine.notifier import Notifier
-from riverhost.engine.producer import Producer, fetch_lanes
+from riverhost.engine.producer import Producer, fetchers
 from riverhost.engine.threads import WorkerThreads
 from riverhost.events import Event, EventBus
 from riverhost.maintenance.cleaner import Cleaner
@@ -142,7 +142,7 @@ class Host:
         fetch_pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
             self.url,
             min_size=1,
-            max_size=max(1, sum(fetch_lanes(q.max_workers) for q in queues.values())),
+            max_size=max(1, sum(fetchers(q.max_workers) for q in queues.values())),
             open=False,
             kwargs=connect,
             configure=adapt.configure_fetching,

@@ -7,8 +7,8 @@ workers for. A fetch that fills every slot fetches again as soon as a slot frees
 finds nothing holds the next one back for ``fetch_cooldown``, so a burst of notifications does
 not become a burst of empty queries.
 
-In a queue of :data:`TWO_LANES_FROM` slots or more, while fetches come back full (a backlog), a
-second fetch lane works beside the first and each fetch takes at most half the slots: one half's
+In a queue of :data:`TWO_FETCHERS_FROM` slots or more, while fetches come back full (a backlog),
+a second fetcher works beside the first and each fetch takes at most half the slots: one half's
 jobs start while the other half's fetch is in the database, so short jobs do not leave their
 slots idle for a fetch's round trip. Slots a fetch in flight may fill are reserved, so the two
 never take more jobs than there are slots.
@@ -37,23 +37,23 @@ from riverhost.db.cursors import AsyncCursors
 from riverhost.engine.executor import Attempt, Executor
 from riverhost.job import Job
 
-__all__ = ["Producer", "fetch_lanes"]
+__all__ = ["Producer", "fetchers"]
 
 log = structlog.get_logger("riverhost.producer")
 
 QUEUE_REFRESH = 600.0
 """Seconds between refreshes of the queue's ``river_queue`` row (River's 10 minutes)."""
 
-TWO_LANES_FROM = 200
-"""Slots from which a queue fetches in two lanes under a backlog. Below, the second lane's
-round trips cost more than the overlap saves (no-op jobs, one process, two lanes against one:
+TWO_FETCHERS_FROM = 200
+"""Slots from which a queue has two fetchers under a backlog. Below, the second fetcher's
+round trips cost more than the overlap saves (no-op jobs, one process, two fetchers against one:
 -14 % at 10 slots, -7 % at 20, -2 % at 50, +3 % at 100, +7..15 % at 200, +14 % at 500,
 +23 % at 1,000)."""
 
 
-def fetch_lanes(max_workers: int) -> int:
+def fetchers(max_workers: int) -> int:
     """How many fetches a queue of ``max_workers`` slots may have in flight at once."""
-    return 2 if max_workers >= TWO_LANES_FROM else 1
+    return 2 if max_workers >= TWO_FETCHERS_FROM else 1
 
 
 class Producer:
@@ -80,7 +80,7 @@ class Producer:
         self._fetch_statement = queries.fetch_statement(queue, kinds, client_id)
         self._poll_interval = poll_interval
         self._cooldown = fetch_cooldown
-        # One wake-up per lane, so neither consumes the other's.
+        # One wake-up per fetcher, so neither consumes the other's.
         self._wakes = (asyncio.Event(), asyncio.Event())
         self._wakes[0].set()  # fetch at once on start: a backlog should not wait a poll interval
         self._trail: asyncio.TimerHandle | None = None
@@ -90,9 +90,9 @@ class Producer:
         """Slots that fetches in flight may fill."""
         self._backlog = False
         """The last fetch came back full: more jobs are likely waiting."""
-        self._lanes = fetch_lanes(max_workers)
-        self._backlog_batch = -(-max_workers // self._lanes)
-        """The most one fetch takes under a backlog: half the slots with two lanes."""
+        self._fetchers = fetchers(max_workers)
+        self._backlog_batch = -(-max_workers // self._fetchers)
+        """The most one fetch takes under a backlog: half the slots with two fetchers."""
         self._fetching = True
         self._idle = asyncio.Event()
         self._idle.set()
@@ -157,16 +157,16 @@ class Producer:
 
     async def run(self) -> None:
         """Fetch and start jobs until :meth:`stop_fetching`."""
-        async with asyncio.TaskGroup() as lanes:
-            for lane in range(self._lanes):
-                lanes.create_task(self._lane(lane))
+        async with asyncio.TaskGroup() as group:
+            for index in range(self._fetchers):
+                group.create_task(self._fetcher(index))
 
-    async def _lane(self, lane: int) -> None:
-        """One fetch lane: the first always fetches, the second only while there is a backlog."""
-        wake = self._wakes[lane]
+    async def _fetcher(self, index: int) -> None:
+        """One fetcher: the first always fetches, the second only while there is a backlog."""
+        wake = self._wakes[index]
         last_empty = -1e9
         while True:
-            if lane == 0 and time.monotonic() - self._registered > QUEUE_REFRESH:
+            if index == 0 and time.monotonic() - self._registered > QUEUE_REFRESH:
                 await self.register_queue()
             if not wake.is_set():
                 timeout = self._poll_interval * (1 + 0.1 * random.random())
@@ -182,7 +182,7 @@ class Producer:
             # Checked after every wait, so a pause that arrived meanwhile is never missed.
             if not self._fetching:
                 return
-            if self.paused or (lane and not self._backlog):
+            if self.paused or (index and not self._backlog):
                 continue
             free = self.max_workers - len(self.active) - self._reserved
             if free <= 0:
@@ -206,7 +206,7 @@ class Producer:
             for job in sorted(jobs, key=lambda j: (j.priority, j.scheduled_at, j.id)):
                 self._start(job)
             if self._backlog and self.max_workers - len(self.active) - self._reserved > 0:
-                self._wakes[1 - lane].set()  # a lane that does not run ignores it
+                self._wakes[1 - index].set()  # a fetcher that does not run ignores it
 
     async def register_queue(self) -> None:
         """Record the queue as served: River's queue cleaner drops queues idle for 24 h.
