@@ -180,6 +180,8 @@ def test_jobs_command_inserts_lists_shows_cancels_retries_and_deletes(database_u
     later_id = int(elsewhere.stdout.split()[1])
     listed = json.loads(cli("list", "--kind", "alpha_scan", "--json").stdout)
     table = cli("list").stdout.splitlines()
+    first_page = cli("list", "--limit", "1").stdout.splitlines()
+    second_page = json.loads(cli("list", "--json", *first_page[-1].split()[1:]).stdout)
     shown = cli("show", str(known["id"])).stdout
     cancelled = cli("cancel", str(known["id"])).stdout
     retried = json.loads(cli("retry", str(known["id"]), "--json").stdout)
@@ -204,6 +206,9 @@ def test_jobs_command_inserts_lists_shows_cancels_retries_and_deletes(database_u
         "ERRORS",
     ]
     assert [line.split()[0] for line in table[1:]] == [str(later_id), str(known["id"])]
+    assert [line.split()[0] for line in first_page[1:-1]] == [str(later_id)]
+    assert first_page[-1] == f"more: --after {later_id}"
+    assert ([j["id"] for j in second_page["jobs"]], second_page["cursor"]) == ([known["id"]], None)
     assert 'args          {"path": "/srv"}' in shown
     assert cancelled == f"job {known['id']} (alpha_scan): cancelled\n"
     assert (retried["state"], retried["finalized_at"]) == ("available", None)
