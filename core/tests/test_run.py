@@ -112,3 +112,35 @@ def test_run_with_two_processes_works_jobs_restarts_a_killed_one_and_stops_clean
         running = conn.execute("SELECT count(*) FROM river_job WHERE state = 'running'").fetchone()
     assert outputs == [({"files": 3},)]
     assert running == (0,)
+
+
+def test_a_host_with_no_cron_line_or_config_file_imports_no_cron_or_yaml_parser(tmp_path):
+    """croniter (with dateutil) and PyYAML are imported only when a cron line or a YAML value
+    needs them: together they were 2.4 MB of an engine process's memory."""
+
+    def parsers_after(code):
+        script = f"import sys\n{code}\nprint(sorted({{'croniter', 'yaml'}} & set(sys.modules)))"
+        result = subprocess.run(
+            [sys.executable, "-c", script],
+            env=command_environment(),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        return result.stdout.strip()
+
+    host = (
+        "import riverhost.engine.host\nfrom riverhost.config import load_config\n"
+        "load_config(environ={'RIVERHOST_JOBS__MAX_WORKERS': '4'})"
+    )
+    cron = (
+        "from riverhost import PeriodicJob, RawArgs\n"
+        "PeriodicJob(id='tick', args=RawArgs('kind', {}), cron='* * * * *')"
+    )
+    structured = "load_config(environ={'RIVERHOST_JOBS__QUEUES': '{\"q\": {}}'})"
+
+    assert parsers_after(host) == "[]"
+    assert parsers_after(f"{host}\n{cron}") == "['croniter']"
+    assert parsers_after(f"{host}\n{structured}") == "['yaml']"

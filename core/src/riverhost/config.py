@@ -17,9 +17,8 @@ from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
-from typing import Annotated, Literal, get_args, get_origin
+from typing import TYPE_CHECKING, Annotated, Literal, get_args, get_origin
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -34,6 +33,9 @@ from pydantic import (
 from riverhost.durations import Duration, format_duration
 from riverhost.errors import ConfigError, ConfigFileError, ConfigProblem
 from riverhost.jobs import QUEUE_PATTERN
+
+if TYPE_CHECKING:
+    import yaml
 
 __all__ = [
     "DatabaseConfig",
@@ -322,6 +324,9 @@ def _read_yaml(file: Path, problems: list[ConfigProblem]) -> list[_Leaf]:
         raise ConfigFileError(str(file), exc.strerror or str(exc)) from exc
     except UnicodeDecodeError as exc:
         raise ConfigFileError(str(file), f"not UTF-8 text (byte {exc.start})") from exc
+    # PyYAML is imported only to read a file or a structured env value: 2 MB a host saves.
+    import yaml
+
     leaves: list[_Leaf] = []
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -342,6 +347,8 @@ def _walk_yaml(
     leaves: list[_Leaf],
     problems: list[ConfigProblem],
 ) -> None:
+    import yaml
+
     seen: dict[str, int] = {}
     for key_node, value_node in node.value:
         line = key_node.start_mark.line + 1
@@ -365,6 +372,8 @@ def _walk_yaml(
 
 
 def _construct(node: yaml.Node) -> object:
+    import yaml
+
     loader = yaml.SafeLoader("")
     try:
         return loader.construct_document(node)
@@ -390,6 +399,8 @@ def _read_env(env: Mapping[str, str], problems: list[ConfigProblem]) -> list[_Le
 
 def _env_value(key_path: tuple[str, ...], raw: str) -> object:
     if raw.strip().startswith(("[", "{")):
+        import yaml
+
         try:
             return yaml.safe_load(raw)
         except yaml.YAMLError:
