@@ -249,3 +249,27 @@ def test_jobs_insert_refuses_bad_input_saying_what_and_where_and_inserts_nothing
     assert result.returncode == code, result.stderr
     assert said in result.stderr
     assert json.loads(listed.stdout)["jobs"] == []
+
+
+def test_commands_say_plainly_when_the_database_is_unreachable_or_never_migrated(
+    riverhost, empty_database_url
+):
+    unreachable = {"RIVERHOST_DATABASE_URL": "postgresql://nobody:secret@127.0.0.1:1/jobs"}
+    unmigrated = {"RIVERHOST_DATABASE_URL": empty_database_url}
+
+    listing = riverhost("queues", "list", env=unreachable)
+    migrating = riverhost("migrate", env=unreachable)
+    jobs = riverhost("jobs", "list", env=unmigrated)
+    inserting = riverhost("jobs", "insert", "some_kind", env=unmigrated)
+
+    for result in (listing, migrating, jobs, inserting):
+        assert result.returncode == 1, result.stderr
+        assert "Traceback" not in result.stderr
+        assert "secret" not in result.stderr
+    assert "cannot connect to postgresql://nobody:***@127.0.0.1:1/jobs: " in listing.stderr
+    assert "Connection refused" in listing.stderr
+    assert "error: PostgreSQL: connection failed" in migrating.stderr
+    for result in (jobs, inserting):
+        assert 'no River schema yet (relation "river_job" does not exist)' in result.stderr
+        assert "run `riverhost migrate`" in result.stderr
+    assert "inserted" not in inserting.stderr

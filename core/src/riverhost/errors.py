@@ -241,6 +241,30 @@ class DatabaseUnavailableError(RiverhostError):
         )
 
 
+class DatabaseUnreachableError(RiverhostError):
+    """The configured PostgreSQL did not accept a connection; ``reason`` is the server's or
+    libpq's word for why."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(
+            f"cannot connect to {url}: {reason}\n  Check that the server runs and that "
+            "RIVERHOST_DATABASE_URL (or database.url in the config file) names it."
+        )
+
+
+class SchemaMissingError(RiverhostError):
+    """The database has no River tables (or not all of them): it was never migrated."""
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(
+            f"the database has no River schema yet ({detail}): run `riverhost migrate` "
+            "(`riverhost run` migrates by itself)"
+        )
+
+
 class MigrationError(RiverhostError):
     """A migration cannot be applied; ``line`` and ``version`` say which."""
 

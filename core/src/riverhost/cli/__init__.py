@@ -8,6 +8,7 @@ calls.
 from __future__ import annotations
 
 import click
+import psycopg
 
 from riverhost.cli._context import CliContext
 from riverhost.cli.config_cmd import config
@@ -102,4 +103,7 @@ def main() -> None:
         raise SystemExit(exc.exit_code) from None
     except RiverhostError as exc:
         click.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from None
+    except psycopg.OperationalError as exc:  # the server, not riverhost: no traceback to read
+        click.echo(f"error: PostgreSQL: {str(exc).strip()}", err=True)
         raise SystemExit(1) from None

@@ -12,10 +12,10 @@ import click
 from pydantic import ValidationError
 
 from riverhost.args import InsertOpts, JobArgs, RawArgs
+from riverhost.cli._client import open_client
 from riverhost.cli._context import CliContext, pass_context
 from riverhost.cli._output import echo_json, echo_table
 from riverhost.client import Client, JobFilter
-from riverhost.db.connect import database_url
 from riverhost.durations import parse_duration
 from riverhost.errors import validation_message
 from riverhost.job import Job
@@ -144,11 +144,6 @@ def insert(
     job_args: JobArgs | RawArgs
     if registered is None:
         job_args = RawArgs(kind, values)
-        click.echo(
-            f"note: no loaded plugin declares kind {kind!r}; inserted as given, for a host "
-            "that has its plugin",
-            err=True,
-        )
     else:
         model = registered.spec.args
         try:
@@ -165,6 +160,12 @@ def insert(
         else:
             job_args = RawArgs(kind, validated.model_dump(mode="json"))
     result = _with_client(context, lambda client: client.insert(job_args, opts), registry=registry)
+    if registered is None:
+        click.echo(
+            f"note: no loaded plugin declares kind {kind!r}; inserted as given, for a host "
+            "that has its plugin",
+            err=True,
+        )
     if as_json:
         echo_json({**_job_json(result.job), "duplicate": result.duplicate})
         return
@@ -199,10 +200,7 @@ _act("delete", "Delete JOB_ID; refused while it runs.")
 
 
 def _with_client(context: CliContext, call: Callable[[Client], Any], **options: Any) -> Any:
-    with (
-        database_url(context.config().database) as url,
-        Client.connect(url, max_size=1, **options) as client,
-    ):
+    with open_client(context, **options) as client:
         return call(client)
 
 

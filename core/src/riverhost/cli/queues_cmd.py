@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import click
 
+from riverhost.cli._client import open_client
 from riverhost.cli._context import CliContext, pass_context
 from riverhost.cli._output import echo_json, echo_table
-from riverhost.client import Client
-from riverhost.db.connect import database_url
 
 __all__ = ["queues"]
 
@@ -24,8 +23,8 @@ def queues() -> None:
 @pass_context
 def list_queues(context: CliContext, as_json: bool) -> None:
     """Every queue with its unfinished jobs per state, and kinds no live host serves."""
-    with database_url(context.config().database) as url, Client.connect(url, max_size=1) as c:
-        infos = c.list_queues()
+    with open_client(context) as client:
+        infos = client.list_queues()
     if as_json:
         echo_json(
             [
@@ -55,11 +54,11 @@ def list_queues(context: CliContext, as_json: bool) -> None:
 
 
 def _toggle(context: CliContext, queue: str, host: str | None, pause: bool) -> None:
-    with database_url(context.config().database) as url, Client.connect(url, max_size=1) as c:
+    with open_client(context) as client:
         if pause:
-            c.pause_queue(queue, host=host)
+            client.pause_queue(queue, host=host)
         else:
-            c.resume_queue(queue, host=host)
+            client.resume_queue(queue, host=host)
     where = f"on host {host}" if host else "for the whole fleet"
     click.echo(f"{'paused' if pause else 'resumed'} {queue} {where}")
 
