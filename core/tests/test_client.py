@@ -25,7 +25,12 @@ from riverhost import (
     UniqueOpts,
 )
 from riverhost.db import queries
-from riverhost.errors import InsertError, JobNotFoundError, JobRunningError
+from riverhost.errors import (
+    DatabaseUnreachableError,
+    InsertError,
+    JobNotFoundError,
+    JobRunningError,
+)
 from riverhost.job import Job, new_job
 
 BY_ARGS = InsertOpts(unique=UniqueOpts(by_args=True))
@@ -429,3 +434,21 @@ def test_options_kept_between_inserts_follow_a_change_of_the_args_options(client
     ]
 
     assert queues == ["default", "low", "high", "bulk", "default"]
+
+
+def test_connecting_to_a_server_that_refuses_says_why_at_once_with_the_password_hidden():
+    """Not the pool's 30 s of silent retries and a PoolTimeout naming no cause."""
+    url = "postgresql://nobody:secret@127.0.0.1:1/jobs"
+
+    async def connect_async():
+        await AsyncClient.connect(url)
+
+    with pytest.raises(DatabaseUnreachableError) as sync_error:
+        Client.connect(url)
+    with pytest.raises(DatabaseUnreachableError) as async_error:
+        asyncio.run(connect_async())
+
+    for error in (sync_error.value, async_error.value):
+        assert error.url == "postgresql://nobody:***@127.0.0.1:1/jobs"
+        assert "Connection refused" in error.reason
+        assert "secret" not in str(error)

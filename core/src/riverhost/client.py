@@ -28,9 +28,15 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from riverhost.args import InsertOpts, JobArgs, RawArgs, ResolvedOpts, resolve_opts
 from riverhost.db import adapt, queries
+from riverhost.db.connect import redact
 from riverhost.db.cursors import AsyncCursors, Cursors
 from riverhost.db.unique import unique_key, unique_key_string, unique_states_bitmask
-from riverhost.errors import InsertError, JobNotFoundError, JobRunningError
+from riverhost.errors import (
+    DatabaseUnreachableError,
+    InsertError,
+    JobNotFoundError,
+    JobRunningError,
+)
 from riverhost.job import (
     PROGRESS_KEY,
     InsertResult,
@@ -540,6 +546,15 @@ def _new_job(
     )
 
 
+CONNECT_TIMEOUT = 10
+"""Seconds :meth:`AsyncClient.connect` waits for the server. It tries one connection before
+opening its pool: a pool retries in silence for its whole timeout and then names no cause."""
+
+
+def _unreachable(url: str, exc: psycopg.OperationalError) -> DatabaseUnreachableError:
+    return DatabaseUnreachableError(redact(url), str(exc).strip())
+
+
 def _params(items: Iterable[Args | InsertParams]) -> Sequence[Args | InsertParams]:
     """The items as a sequence; args alone stand for themselves (no InsertParams per job)."""
     return items if isinstance(items, Sequence) else list(items)
@@ -651,7 +666,17 @@ class AsyncClient:
 
     @classmethod
     async def connect(cls, url: str, *, registry: Any = None, max_size: int = 10) -> AsyncClient:
-        """A client with a pool of its own; close it with :meth:`close` (or ``async with``)."""
+        """A client with a pool of its own; close it with :meth:`close` (or ``async with``).
+
+        Raises :class:`~riverhost.errors.DatabaseUnreachableError` when the server does not
+        accept a connection (see :data:`CONNECT_TIMEOUT`).
+        """
+        try:
+            await (
+                await psycopg.AsyncConnection.connect(url, connect_timeout=CONNECT_TIMEOUT)
+            ).close()
+        except psycopg.OperationalError as exc:
+            raise _unreachable(url, exc) from exc
         pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
             url,
             min_size=1,
@@ -805,7 +830,11 @@ class Client:
 
     @classmethod
     def connect(cls, url: str, *, registry: Any = None, max_size: int = 10) -> Client:
-        """A client with a pool of its own; close it with :meth:`close` (or ``with``)."""
+        """See :meth:`AsyncClient.connect`."""
+        try:
+            psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT).close()
+        except psycopg.OperationalError as exc:
+            raise _unreachable(url, exc) from exc
         pool: ConnectionPool[Any] = ConnectionPool(
             url,
             min_size=1,
