@@ -40,10 +40,12 @@ def tests(session: nox.Session, target: str) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff: lint rules and formatting."""
-    session.install("ruff>=0.8")
+    """ruff (lint rules and formatting) and import-linter (imports run one way: pyproject)."""
+    session.install("ruff>=0.8", "import-linter>=2.1")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    # The sources are read, not imported: no need to install riverhost here.
+    session.run("lint-imports", env={"PYTHONPATH": "core/src"})
 
 
 @nox.session

@@ -7,10 +7,9 @@ Plugins import from here only. A plugin is a module named by an entry point in t
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 import pluggy
 
+from riverhost._version import __version__
 from riverhost.args import InsertOpts, JobArgs, RawArgs
 from riverhost.client import AsyncClient, Client, InsertParams, JobFilter
 from riverhost.db.migrate import Migration, migrations_from_package
@@ -22,11 +21,6 @@ from riverhost.jobs import JobKind, JobState, QueueSpec, UniqueOpts
 from riverhost.periodic import PeriodicJob
 from riverhost.retry import ExponentialBackoff, LinearBackoff, RetryPolicy, RiverDefaultRetry
 from riverhost.worker import JobCancel, JobCancelledError, JobContext, JobSnooze
-
-try:
-    __version__ = version("riverhost")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0+unknown"
 
 hookimpl = pluggy.HookimplMarker(PROJECT)
 """Marks a function of a plugin as the implementation of a riverhost hook."""

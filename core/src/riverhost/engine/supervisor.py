@@ -16,11 +16,14 @@ import os
 import signal
 import time
 from multiprocessing.process import BaseProcess
-from typing import Any
+from typing import TYPE_CHECKING
 
 import structlog
 
-from riverhost.cli._context import CliContext
+from riverhost.config import RiverhostConfig
+
+if TYPE_CHECKING:
+    from riverhost.engine.runner import StartSpec
 
 __all__ = ["KILL_AFTER", "supervise"]
 
@@ -32,19 +35,23 @@ KILL_AFTER = 10.0
 _YOUNG = 10.0  # a child that dies sooner than this after starting backs off its restarts
 
 
-def _child(config_path: str | None, overrides: dict[Any, Any], url: str, poll_only: bool) -> None:
-    from riverhost.cli.run_cmd import run_engine
+def _child(spec: StartSpec, url: str, poll_only: bool) -> None:
+    from riverhost.engine.runner import run_engine
     from riverhost.registry import load_registry
 
-    config = CliContext(config_path, overrides).config()
-    run_engine(load_registry(config), url, poll_only=poll_only)
+    run_engine(load_registry(spec.load()), url, poll_only=poll_only)
 
 
-def supervise(context: CliContext, url: str, *, processes: int, poll_only: bool) -> None:
-    """Run ``processes`` engine children until SIGTERM / SIGINT; see the module docstring."""
+def supervise(
+    spec: StartSpec, config: RiverhostConfig, url: str, *, processes: int, poll_only: bool
+) -> None:
+    """Run ``processes`` engine children until SIGTERM / SIGINT; see the module docstring.
+
+    Each child loads the config from ``spec`` itself; ``config`` is the parent's copy of it.
+    """
     spawn = multiprocessing.get_context("spawn")
-    args = (context.config_path, context.overrides, url, poll_only)
-    shutdown = context.config().jobs.shutdown_timeout.total_seconds()
+    args = (spec, url, poll_only)
+    shutdown = config.jobs.shutdown_timeout.total_seconds()
     children: dict[int, BaseProcess] = {}
     started: dict[int, float] = {}
     backoff: dict[int, float] = {}
