@@ -55,10 +55,10 @@ async def run_engine(url: str, environ: dict[str, str]) -> None:
     from riverhost.config import load_config
     from riverhost.engine.host import Host
     from riverhost.logging import configure
-    from riverhost.registry import host_from_objects
+    from riverhost.registry import registry_from_objects
 
     configure(level="warning")
-    registry = host_from_objects(("bench", BenchPlugin()), config=load_config(environ=environ))
+    registry = registry_from_objects(("bench", BenchPlugin()), config=load_config(environ=environ))
     await Host(registry, url).run()
 
 

@@ -16,7 +16,7 @@ from engine_plugin import MAX_ATTEMPTS, StepArgs, SyncStepArgs
 
 from riverhost import AsyncClient, InsertOpts, InsertParams
 from riverhost.config import load_config
-from riverhost.registry import host_from_objects
+from riverhost.registry import registry_from_objects
 from riverhost.testing import running_host, wait_for_jobs
 
 QUEUES = ["critical", "high", "default", "low", "bulk"]
@@ -64,7 +64,7 @@ def test_ten_thousand_scripted_jobs_end_exactly_as_scripted(database_url):
         for steps in scripts
     ]
     config = load_config(environ={"RIVERHOST_JOBS__POLL_INTERVAL": "100ms"})
-    registry = host_from_objects(("engine", engine_plugin), config=config)
+    registry = registry_from_objects(("engine", engine_plugin), config=config)
     engine_plugin.RUNS.clear()
 
     async def scenario():

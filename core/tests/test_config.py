@@ -566,6 +566,7 @@ def test_effective_yields_every_leaf_with_its_source(tmp_path):
     assert shown == {
         "database.url": (None, "default"),
         "database.data_dir": (None, "default"),
+        "database.worker_connections": (10, "default"),
         "jobs.max_workers": (4, f"{path}:2"),
         "jobs.max_attempts": (25, "default"),
         "jobs.fetch_cooldown": ("100ms", "default"),

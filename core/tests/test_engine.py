@@ -19,7 +19,7 @@ from riverhost.db.cursors import AsyncCursors
 from riverhost.engine import producer
 from riverhost.engine.executor import Attempt, Deadlines
 from riverhost.job import Job
-from riverhost.registry import host_from_objects
+from riverhost.registry import registry_from_objects
 from riverhost.testing import running_host, wait_for_jobs
 from riverhost.worker import JobContext
 
@@ -29,7 +29,7 @@ RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 def make_registry(**env):
     environ = {"RIVERHOST_JOBS__POLL_INTERVAL": "200ms", "RIVERHOST_JOBS__SHUTDOWN_TIMEOUT": "2s"}
     environ.update({f"RIVERHOST_JOBS__{k.upper()}": v for k, v in env.items()})
-    return host_from_objects(("engine", engine_plugin), config=load_config(environ=environ))
+    return registry_from_objects(("engine", engine_plugin), config=load_config(environ=environ))
 
 
 def work(database_url, jobs, *, registry=None, host_options=None, states=None):

@@ -22,14 +22,14 @@ from riverhost.engine.host import Host, _task
 from riverhost.maintenance.cleaner import Cleaner
 from riverhost.maintenance.periodic import PeriodicEnqueuer
 from riverhost.maintenance.rescuer import Rescuer
-from riverhost.registry import host_from_objects
+from riverhost.registry import registry_from_objects
 from riverhost.testing import running_host, wait_for_jobs
 
 
 def make_registry(**env):
     environ = {"RIVERHOST_JOBS__POLL_INTERVAL": "200ms", "RIVERHOST_JOBS__SHUTDOWN_TIMEOUT": "2s"}
     environ.update(env)
-    return host_from_objects(("engine", engine_plugin), config=load_config(environ=environ))
+    return registry_from_objects(("engine", engine_plugin), config=load_config(environ=environ))
 
 
 def sql(url, query, params=None):
@@ -487,7 +487,9 @@ class EventListener:
 def test_a_plugin_hears_job_events_through_its_hook(database_url):
     listener = EventListener()
     config = load_config(environ={"RIVERHOST_JOBS__POLL_INTERVAL": "200ms"})
-    registry = host_from_objects(("engine", engine_plugin), ("listener", listener), config=config)
+    registry = registry_from_objects(
+        ("engine", engine_plugin), ("listener", listener), config=config
+    )
 
     async def scenario():
         async with (

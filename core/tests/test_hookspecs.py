@@ -27,6 +27,7 @@ def test_there_are_hookspecs_to_check():
         "riverhost_migrations",
         "riverhost_periodic_jobs",
         "riverhost_queues",
+        "riverhost_resources",
         "riverhost_settings_model",
     ]
 

@@ -25,7 +25,7 @@ from riverqueue.driver.riversqlalchemy.sql_alchemy_driver import job_from_row
 from riverhost import AsyncClient, InsertOpts, UniqueOpts
 from riverhost.client import JobFilter
 from riverhost.config import load_config
-from riverhost.registry import host_from_objects
+from riverhost.registry import registry_from_objects
 from riverhost.testing import running_host, wait_for_jobs
 
 
@@ -52,7 +52,7 @@ def river_client(database_url):
 
 def make_registry():
     config = load_config(environ={"RIVERHOST_JOBS__POLL_INTERVAL": "100ms"})
-    return host_from_objects(("engine", engine_plugin), config=config)
+    return registry_from_objects(("engine", engine_plugin), config=config)
 
 
 def test_jobs_inserted_by_riverqueue_are_worked_by_riverhost(database_url, river_client):

@@ -23,7 +23,7 @@ from riverhost.errors import (
     UnknownQueueError,
 )
 from riverhost.plugins import FakeEntryPoint, PluginStatus
-from riverhost.registry import host_from_objects, load_registry
+from riverhost.registry import load_registry, registry_from_objects
 
 
 def config(**env: str):
@@ -275,7 +275,7 @@ def test_hook_returning_the_wrong_type_is_refused_with_the_type_named():
             return [QueueSpec(name="extra", max_workers=2), "fast"]
 
     with pytest.raises(RegistryError) as exc_info:
-        host_from_objects(("wrong", Plugin()))
+        registry_from_objects(("wrong", Plugin()))
 
     reasons = sorted(p.reason for p in problems_of(exc_info, InvalidDeclarationError))
     assert reasons == [
@@ -291,7 +291,7 @@ def test_hook_that_raises_is_reported_with_its_exception():
             raise RuntimeError("TMDB_API_KEY is not set")
 
     with pytest.raises(RegistryError) as exc_info:
-        host_from_objects(("failing", Plugin()))
+        registry_from_objects(("failing", Plugin()))
 
     [problem] = problems_of(exc_info, InvalidDeclarationError)
     assert problem.reason == "raised RuntimeError: TMDB_API_KEY is not set"
@@ -309,14 +309,14 @@ def test_plugin_queue_keeps_the_operators_worker_count():
         def riverhost_queues(self, settings):
             return [QueueSpec(name="media", max_workers=6)]
 
-    registry = host_from_objects(("one", Plugin()), ("two", Other()))
+    registry = registry_from_objects(("one", Plugin()), ("two", Other()))
 
     assert registry.queues["bulk"].max_workers == 3
     assert registry.queues["media"].max_workers == 6
     assert registry.queues["media"].declared_by == ("one", "two")
 
 
-def test_plugin_host_fixture_builds_from_objects_only(plugin_host):
+def test_plugin_registry_fixture_builds_from_objects_only(plugin_registry):
     def work(args):
         return args
 
@@ -330,7 +330,7 @@ def test_plugin_host_fixture_builds_from_objects_only(plugin_host):
 
             return [JobKind(kind="demo_work", args=Args, worker=work, queue="low")]
 
-    registry = plugin_host(("demo", Plugin()))
+    registry = plugin_registry(("demo", Plugin()))
 
     assert registry.kinds["demo_work"].plugin.name == "demo"
 
@@ -357,7 +357,7 @@ def test_plugin_migrations_must_number_from_one_without_gaps():
             ]
 
     with pytest.raises(RegistryError) as exc_info:
-        host_from_objects(("gappy", Plugin()))
+        registry_from_objects(("gappy", Plugin()))
 
     [problem] = problems_of(exc_info, InvalidDeclarationError)
     assert problem.where == "riverhost_migrations"
@@ -389,7 +389,7 @@ def test_a_periodic_id_declared_twice_or_inserting_an_unknown_kind_is_refused_by
     two = _periodic_plugin(["digest"], [("nightly", "digest"), ("orphan", "nobody_works_this")])
 
     with pytest.raises(RegistryError) as exc_info:
-        host_from_objects(("one", one), ("two", two))
+        registry_from_objects(("one", one), ("two", two))
 
     reasons = sorted(p.reason for p in problems_of(exc_info, InvalidDeclarationError))
     assert len(reasons) == 2
@@ -401,7 +401,7 @@ def test_settings_for_a_plugin_that_takes_none_are_refused_not_ignored():
     config = load_config(environ={"RIVERHOST_PLUGINS__QUIET__VERBOSE": "true"})
 
     with pytest.raises(RegistryError) as exc_info:
-        host_from_objects(("quiet", _periodic_plugin(["k"], [])), config=config)
+        registry_from_objects(("quiet", _periodic_plugin(["k"], [])), config=config)
 
     [problem] = problems_of(exc_info, PluginSettingsError)
     assert "plugins.quiet" in str(problem)

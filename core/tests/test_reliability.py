@@ -25,7 +25,7 @@ from prometheus_client import REGISTRY
 from riverhost import AsyncClient, InsertOpts
 from riverhost.config import load_config
 from riverhost.engine.threads import WorkerThreads
-from riverhost.registry import host_from_objects
+from riverhost.registry import registry_from_objects
 from riverhost.testing import running_host, wait_for_jobs
 
 #: How the host's connections show in ``pg_stat_activity`` (its ``application_name``).
@@ -42,7 +42,7 @@ def make_registry(**env: str) -> Any:
         "RIVERHOST_JOBS__SHUTDOWN_TIMEOUT": "2s",
         **env,
     }
-    return host_from_objects(("engine", engine_plugin), config=load_config(environ=environ))
+    return registry_from_objects(("engine", engine_plugin), config=load_config(environ=environ))
 
 
 async def until(condition: Any, timeout: float = 15.0, what: str = "condition") -> Any:

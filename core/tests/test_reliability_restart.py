@@ -28,7 +28,7 @@ from riverhost import AsyncClient
 from riverhost.config import load_config
 from riverhost.db.migrate import migrate
 from riverhost.engine.notifier import APPLICATION_NAME as LISTENER_NAME
-from riverhost.registry import host_from_objects
+from riverhost.registry import registry_from_objects
 from riverhost.testing import running_host, wait_for_jobs
 
 OUTAGE = 1.5  # seconds the server stays down
@@ -86,7 +86,7 @@ def make_registry() -> Any:
         "RIVERHOST_JOBS__SHUTDOWN_TIMEOUT": "2s",
         "RIVERHOST_MAINTENANCE__HEARTBEAT_INTERVAL": "200ms",
     }
-    return host_from_objects(("engine", engine_plugin), config=load_config(environ=environ))
+    return registry_from_objects(("engine", engine_plugin), config=load_config(environ=environ))
 
 
 async def listening(url: str) -> bool:

@@ -16,9 +16,16 @@ from riverhost.testing import command_environment
 
 def test_run_uses_the_embedded_server_migrates_and_stops_on_sigterm(plugin_env, tmp_path):
     data_dir = tmp_path / "pg"
-    env = plugin_env("rh-test-alpha", RIVERHOST_DATABASE__DATA_DIR=str(data_dir))
+    resources = tmp_path / "resources.log"
+    env = plugin_env(
+        "rh-test-alpha",
+        RIVERHOST_DATABASE__DATA_DIR=str(data_dir),
+        RH_TEST_ALPHA_RESOURCES=str(resources),
+    )
     with RunningHost(env) as host:
         started = host.wait_for("host.started")[0]
+        host.wait_for("host.running")
+        assert resources.read_text() == "enter /srv/media\n"
         with psycopg.connect(str(started["database"])) as conn:
             tables = {row[0] for row in conn.execute("SELECT tablename FROM pg_tables")}
             versions = conn.execute("SELECT max(version) FROM river_migration").fetchone()
@@ -27,6 +34,7 @@ def test_run_uses_the_embedded_server_migrates_and_stops_on_sigterm(plugin_env, 
     assert versions == (7,)
     assert started["kinds"] == ["alpha_fetch", "alpha_scan"]
     assert not (data_dir / "postmaster.pid").exists()
+    assert resources.read_text() == "enter /srv/media\nexit\n"
 
 
 def test_migrate_dry_run_prints_the_sql_and_changes_nothing(riverhost, database_url):

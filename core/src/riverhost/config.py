@@ -148,10 +148,16 @@ class JobsConfig(_Section):
 
 
 class DatabaseConfig(_Section):
-    """Where the jobs live: ``url`` if set, else an embedded server in ``data_dir``."""
+    """Where the jobs live: ``url`` if set, else an embedded server in ``data_dir``.
+
+    ``worker_connections`` caps the connections workers hold at once (``ctx.transaction()``,
+    ``ctx.client``), per host process and flavour (async, sync): a pool apart from the engine's
+    own, so busy workers never starve fetches and completions.
+    """
 
     url: str | None = None
     data_dir: Path | None = None
+    worker_connections: Annotated[int, BeforeValidator(_not_a_boolean), Field(ge=1, le=1000)] = 10
 
 
 class PluginsConfig(BaseModel):

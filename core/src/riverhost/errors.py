@@ -306,3 +306,35 @@ class InsertError(RiverhostError):
         self.kind = kind
         self.reason = reason
         super().__init__(f"job {index} (kind {kind!r}) cannot be inserted: {reason}")
+
+
+class JobNotRunningError(RiverhostError):
+    """A worker tried to complete its job in its own transaction, but the row no longer runs
+    that attempt (it was rescued, cancelled or deleted meanwhile): nothing was written, and
+    the worker's transaction should roll back."""
+
+    def __init__(self, job_id: int, attempt: int) -> None:
+        self.job_id = job_id
+        self.attempt = attempt
+        super().__init__(
+            f"job {job_id} is no longer running attempt {attempt} (rescued, cancelled or "
+            "deleted meanwhile); its completion was not written. Let the exception roll back "
+            "the transaction it was part of."
+        )
+
+
+# --------------------------------------------------------------------------- host
+
+
+class PluginResourceError(RiverhostError):
+    """A plugin's resources (its ``riverhost_resources`` hook) failed to start: the host does
+    not start, nothing is fetched."""
+
+    def __init__(self, plugin: PluginRef, reason: str) -> None:
+        self.plugin = plugin
+        self.reason = reason
+        super().__init__(
+            f"plugin {plugin} could not start its resources: {reason}\n"
+            f"  Fix the plugin's settings (plugins.{plugin.name}) or what it connects to, or "
+            f"disable it (RIVERHOST_DISABLED_PLUGINS={plugin.name})."
+        )

@@ -21,6 +21,7 @@ Example, in ``riverhost_movie/plugin.py``::
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import TYPE_CHECKING
 
 import pluggy
@@ -126,6 +127,36 @@ def riverhost_periodic_jobs(settings: BaseModel | None) -> Sequence[PeriodicJob]
     .. versionadded:: 0.1
     """
     raise NotImplementedError
+
+
+@hookspec
+def riverhost_resources(
+    settings: BaseModel | None,
+) -> AbstractAsyncContextManager[object] | AbstractContextManager[object] | None:
+    """Return a context manager holding this plugin's long-lived resources.
+
+    Entered by a running host before its first fetch, in plugin order; exited after the last
+    attempt has ended on stop, in reverse order. What it yields is ``ctx.resources`` for this
+    plugin's workers: an HTTP client, a search client, a pool, or an object holding several.
+    A resource that raises on enter stops the host's start with an error naming the plugin
+    (nothing is fetched); one that raises on exit is logged, and the others still close.
+    One-shot commands (``plugins check``, ``jobs insert``) never call this hook.
+
+    Example::
+
+        @hookimpl
+        def riverhost_resources(settings):
+            @contextlib.asynccontextmanager
+            async def tmdb():
+                async with httpx.AsyncClient(base_url=settings.base_url) as http:
+                    yield http
+            return tmdb()
+
+    :param settings: this plugin's validated config section.
+    :returns: an async (or plain) context manager, or ``None`` for no resources.
+
+    .. versionadded:: 0.2
+    """
 
 
 @hookspec

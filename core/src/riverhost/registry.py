@@ -45,8 +45,8 @@ __all__ = [
     "RegistryDraft",
     "build_registry",
     "draft_registry",
-    "host_from_objects",
     "load_registry",
+    "registry_from_objects",
 ]
 
 log = structlog.get_logger("riverhost.registry")
@@ -131,16 +131,26 @@ def load_registry(config: RiverhostConfig | None = None) -> Registry:
     return build_registry(load_plugins(config), config)
 
 
-def host_from_objects(
+def registry_from_objects(
     *plugins: object | tuple[str, object],
     config: RiverhostConfig | None = None,
+    settings: Mapping[str, Mapping[str, object]] | None = None,
 ) -> Registry:
     """Build a registry from plugin objects alone, with no entry points (for tests).
 
-    Give a module (named by its last dotted part) or a ``(name, object)`` pair per plugin.
+    Give a module (named by its last dotted part) or a ``(name, object)`` pair per plugin;
+    ``settings`` gives plugins' config sections by plugin name (``{"foo": {"api_key": "k"}}``),
+    validated as the ``plugins.<name>`` section of a config file would be.
     """
     pairs = [p if isinstance(p, tuple) else (_short_name(p), p) for p in plugins]
-    config = config if config is not None else load_config(environ={})
+    if config is None:
+        overrides: dict[tuple[str, ...], tuple[object, str]] = {
+            ("plugins", name): (dict(section), "test settings")
+            for name, section in (settings or {}).items()
+        }
+        config = load_config(environ={}, overrides=overrides)
+    elif settings:
+        raise ValueError("give either config or settings, not both")
     return build_registry(register_objects(pairs), config)
 
 

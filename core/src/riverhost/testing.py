@@ -8,11 +8,15 @@ Enable them in a ``conftest.py`` with ``pytest_plugins = ["riverhost.testing"]``
 - ``database_url``: a fresh database per test with River's schema, cloned from a template
   database migrated once per session, so it costs a ``CREATE DATABASE`` and nothing more.
 - ``empty_database_url``: a fresh database per test with no schema at all.
-- ``plugin_host``: a host built from plugin objects you pass, with no entry points involved.
+- ``plugin_registry``: a registry built from plugin objects you pass (and their settings),
+  with no entry points involved.
+- ``run_job``: works one job of your plugin end to end, on the real engine and a fresh
+  database, and returns the :class:`JobRun` (state, output, errors, progress, follow-up jobs).
 - ``fake_entry_points``: entry points for discovery tests without installing anything.
 
-And helpers for engine tests: :func:`running_host` runs a host in the test's event loop and
-:func:`wait_for_jobs` waits, with a deadline, until jobs reach the states asked for.
+And helpers for engine tests: :func:`running_host` runs a host in the test's event loop,
+:func:`wait_for_jobs` waits, with a deadline, until jobs reach the states asked for, and
+:func:`work_one_job` is what the ``run_job`` fixture calls.
 """
 
 from __future__ import annotations
@@ -21,10 +25,10 @@ import asyncio
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Collection, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import psycopg
 import pytest
@@ -32,20 +36,23 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 if TYPE_CHECKING:
+    from riverhost.args import InsertOpts, JobArgs, RawArgs
     from riverhost.client import AsyncClient
     from riverhost.engine.host import Host
-    from riverhost.job import Job
+    from riverhost.job import Job, JobProgress
     from riverhost.jobs import JobState
     from riverhost.registry import Registry
 
 __all__ = [
     "TEST_DATABASE_URL_ENV",
+    "JobRun",
     "TestServer",
     "command_environment",
     "create_database",
     "drop_database",
     "running_host",
     "wait_for_jobs",
+    "work_one_job",
 ]
 
 FINAL_STATES = frozenset({"completed", "cancelled", "discarded"})
@@ -151,11 +158,56 @@ def empty_database_url(riverhost_server: TestServer) -> Iterator[str]:
 
 
 @pytest.fixture
-def plugin_host() -> Callable[..., object]:
-    """Build a host from plugin objects only: ``plugin_host(my_plugin_module, name="movie")``."""
-    from riverhost.registry import host_from_objects
+def plugin_registry() -> Callable[..., Registry]:
+    """Build a registry from plugin objects only, no entry points:
+    ``plugin_registry(my_plugin_module, ("other", obj), settings={"my_plugin": {...}})``."""
+    from riverhost.registry import registry_from_objects
 
-    return host_from_objects
+    return registry_from_objects
+
+
+class RunJob(Protocol):
+    """The ``run_job`` fixture: ``await run_job(plugins, args, settings=..., opts=...)``."""
+
+    async def __call__(
+        self,
+        plugins: object | Sequence[object],
+        args: JobArgs | RawArgs,
+        *,
+        settings: Mapping[str, Mapping[str, object]] | None = None,
+        opts: InsertOpts | None = None,
+        timeout: float = 30.0,
+    ) -> JobRun: ...
+
+
+@pytest.fixture(name="run_job")
+def run_job_fixture(database_url: str) -> RunJob:
+    """Work one job of your plugin on the real engine, in this test's fresh database.
+
+    ``plugins`` is your plugin module (or a list of modules / ``(name, object)`` pairs),
+    ``settings`` the plugins' config sections by name; the plugins' migrations are run first.
+    Returns the :class:`JobRun` once the job's first attempt has ended::
+
+        async def test_sync_stores_items(run_job):
+            run = await run_job(plugin, SyncArgs(account_id=7), settings={"foo": {...}})
+            assert run.state == "completed"
+            assert run.output == {"stored": 3}
+    """
+    from riverhost.registry import registry_from_objects
+
+    async def run(
+        plugins: object | Sequence[object],
+        args: JobArgs | RawArgs,
+        *,
+        settings: Mapping[str, Mapping[str, object]] | None = None,
+        opts: InsertOpts | None = None,
+        timeout: float = 30.0,
+    ) -> JobRun:
+        listed = list(plugins) if isinstance(plugins, list | tuple) else [plugins]
+        registry = registry_from_objects(*listed, settings=settings)
+        return await work_one_job(registry, database_url, args, opts=opts, timeout=timeout)
+
+    return run
 
 
 @pytest.fixture
@@ -231,3 +283,77 @@ async def wait_for_jobs(
         page = await client.list(JobFilter(ids=chunk, limit=len(chunk)))
         jobs.update((job.id, job) for job in page.jobs)
     return [jobs[job_id] for job_id in ids]
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """One job after its first attempt, as :func:`work_one_job` (the ``run_job`` fixture)
+    returns it."""
+
+    job: Job[dict[str, Any]]
+    """The job's row as it is now."""
+    event: str
+    """How the attempt ended: ``job_completed``, ``job_failed``, ``job_cancelled``,
+    ``job_snoozed`` or ``job_discarded``."""
+    followups: list[Job[dict[str, Any]]]
+    """Jobs inserted while it ran (by its worker, or anything else), oldest first."""
+
+    @property
+    def state(self) -> str:
+        return str(self.job.state)
+
+    @property
+    def output(self) -> Any:
+        """What the worker returned or recorded (``metadata.output``)."""
+        return self.job.output
+
+    @property
+    def errors(self) -> list[str]:
+        """Each failed attempt's error message."""
+        return [error.error for error in self.job.errors]
+
+    @property
+    def progress(self) -> JobProgress | None:
+        """The last progress the worker reported."""
+        return self.job.progress
+
+
+async def work_one_job(
+    registry: Registry,
+    url: str,
+    args: JobArgs | RawArgs,
+    *,
+    opts: InsertOpts | None = None,
+    timeout: float = 30.0,
+) -> JobRun:
+    """Migrate the plugins' tables, insert ``args``, run a host until the job's first attempt
+    has ended, and return the :class:`JobRun`. Raises :class:`AssertionError` after
+    ``timeout`` seconds."""
+    from riverhost.client import AsyncClient, JobFilter
+    from riverhost.db.migrate import migrate
+
+    await asyncio.to_thread(migrate, url, lines=list(registry.migrations.values()))
+    async with await AsyncClient.connect(url, registry=registry, max_size=2) as client:
+        async with running_host(registry, url) as host:
+            ended = host.events.subscribe(
+                ["job_completed", "job_failed", "job_cancelled", "job_snoozed", "job_discarded"]
+            )
+            inserted = await client.insert(args, opts)
+            job_id = inserted.job.id
+            deadline = time.monotonic() + timeout
+            while True:
+                left = deadline - time.monotonic()
+                try:
+                    event = await ended.get(timeout=max(left, 0.0))
+                except TimeoutError:
+                    job = await client.get(job_id)
+                    raise AssertionError(
+                        f"job {job_id} ({inserted.job.kind}) did not end an attempt within "
+                        f"{timeout}s; it is {job.state}"
+                    ) from None
+                if event.job_id == job_id:
+                    break
+        job = await client.get(job_id)
+        later = await client.list(JobFilter(limit=1000, newest_first=False))
+        followups = [each for each in later.jobs if each.id > job_id]
+    return JobRun(job=job, event=event.kind, followups=followups)

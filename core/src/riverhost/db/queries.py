@@ -19,8 +19,10 @@ from psycopg import sql
 
 __all__ = [
     "CANCEL",
+    "CANCEL_ASKED",
     "CLEAN",
     "COMPLETE_COMPLETED",
+    "COMPLETE_IN_TX",
     "COMPLETE_MANY",
     "COPY_ALWAYS",
     "COPY_OPTIONAL",
@@ -44,6 +46,7 @@ __all__ = [
     "LIVE_KINDS",
     "NOTIFY",
     "NOTIFY_INSERTS",
+    "PAUSED_QUEUES",
     "PROGRESS_MANY",
     "QUEUE_LIST",
     "QUEUE_PAUSE",
@@ -400,6 +403,27 @@ RETURNING j.id, j.state
 """:data:`COMPLETE_MANY` for attempts that completed and recorded nothing (no output, no
 error): what most attempts are, in two arrays instead of six and none of the other outcomes'
 cases to evaluate per row. Same rule: only rows still running that very attempt."""
+
+COMPLETE_IN_TX: LiteralString = """
+UPDATE river_job
+SET state = 'completed', finalized_at = now(),
+    metadata = CASE WHEN jsonb_typeof(metadata) = 'object' THEN metadata ELSE '{}' END
+        || %(metadata)s
+WHERE id = %(id)s AND state = 'running' AND attempted_at IS NOT DISTINCT FROM %(attempted_at)s
+RETURNING id
+"""
+"""A worker completing its own job inside its own transaction (River's ``JobCompleteTx``):
+the job's completion commits or rolls back with the worker's writes. Same rule as the
+completer's: only the row still running that very attempt (primary key only). The completer
+later finds the row no longer running and writes nothing for it."""
+
+PAUSED_QUEUES: LiteralString = "SELECT name FROM river_queue WHERE paused_at IS NOT NULL"
+"""The queues paused for the fleet (a host's control check; ``river_queue`` is small)."""
+
+CANCEL_ASKED: LiteralString = (
+    "SELECT id FROM river_job WHERE id = ANY(%s::bigint[]) AND metadata ? 'cancel_attempted_at'"
+)
+"""Which of a host's running jobs were asked to cancel (primary key only)."""
 
 PROGRESS_MANY: LiteralString = """
 UPDATE river_job AS j

@@ -62,6 +62,11 @@ class Outcome:
     delay: timedelta | None = None
     error: dict[str, Any] | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    completed_tx: bool = False
+    """The worker completed the job in its own transaction (``ctx.complete_tx``). Still
+    written like any outcome: if that transaction committed, the row no longer runs and the
+    write touches nothing; if it rolled back and the worker returned anyway, this completes
+    the job."""
 
 
 class Completer:

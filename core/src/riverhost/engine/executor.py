@@ -17,7 +17,7 @@ import inspect
 import math
 import time
 import traceback
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from concurrent.futures import Executor as _FuturesExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -31,6 +31,7 @@ from riverhost.errors import validation_message
 from riverhost.job import OUTPUT_KEY, PROGRESS_KEY, Job
 from riverhost.registry import RegisteredKind
 from riverhost.retry import RiverDefaultRetry
+from riverhost.runtime import PluginRuntime
 from riverhost.worker import JobCancel, JobContext, JobSnooze
 
 __all__ = ["STOP_GRACE", "Attempt", "Executor"]
@@ -159,8 +160,11 @@ class Executor:
         threads: _FuturesExecutor,
         *,
         is_leader: Callable[[], bool] = lambda: False,
+        runtimes: Mapping[str, PluginRuntime] | None = None,
     ) -> None:
         self._kinds = kinds
+        self._runtimes = dict(runtimes or {})
+        """Each kind's plugin runtime (what its context reaches), by kind."""
         self._is_leader = is_leader
         self._completer = completer
         self._threads = threads
@@ -179,7 +183,13 @@ class Executor:
             return cast("structlog.typing.FilteringBoundLogger", bind)
 
         report = self._completer.report_progress
-        ctx = JobContext(bound, lambda progress: report(job.id, progress), self._is_leader)
+        ctx = JobContext(
+            bound,
+            lambda progress: report(job.id, progress),
+            self._is_leader,
+            job,
+            self._runtimes.get(job.kind),
+        )
         return Attempt(job, ctx, self._finish, on_end)
 
     def start(self, attempt: Attempt) -> None:
@@ -316,6 +326,7 @@ class Executor:
             delay=delay,
             error=error,
             metadata=self._metadata(attempt, task),
+            completed_tx=attempt.ctx._completed_tx,
         )
 
     @staticmethod

@@ -18,8 +18,7 @@ import contextlib
 import gc
 import os
 import socket
-from collections import Counter
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,14 +27,17 @@ import structlog
 from psycopg_pool import AsyncConnectionPool
 
 from riverhost import metrics
-from riverhost._asyncio import reraise_if_cancelling
 from riverhost.client import AsyncClient
 from riverhost.db import adapt
 from riverhost.db.cursors import AsyncCursors
-from riverhost.engine.completer import SOON, Completer, Outcome
+from riverhost.engine.completer import Completer
+from riverhost.engine.control import CONTROL_REFRESH, Control
 from riverhost.engine.executor import STOP_GRACE, Executor
 from riverhost.engine.notifier import Notifier
+from riverhost.engine.outcomes import OutcomeReport
 from riverhost.engine.producer import Producer, fetchers
+from riverhost.engine.resources import PluginResources
+from riverhost.engine.services import Services, service
 from riverhost.engine.threads import WorkerThreads
 from riverhost.events import Event, EventBus
 from riverhost.maintenance.cleaner import Cleaner
@@ -46,30 +48,14 @@ from riverhost.maintenance.rescuer import Rescuer
 from riverhost.maintenance.sampler import QueueSampler
 from riverhost.maintenance.scheduler import Scheduler
 from riverhost.registry import Registry
+from riverhost.runtime import PluginRuntime, WorkerDatabase
 
-__all__ = ["APPLICATION_NAME", "Host", "new_client_id"]
+__all__ = ["APPLICATION_NAME", "CONTROL_REFRESH", "Host", "new_client_id"]
 
 log = structlog.get_logger("riverhost.host")
 
-_CANCEL_CHECK = (
-    "SELECT id FROM river_job WHERE id = ANY(%s::bigint[]) AND metadata ? 'cancel_attempted_at'"
-)
-_PAUSED_QUEUES = "SELECT name FROM river_queue WHERE paused_at IS NOT NULL"
-#: What a written outcome means to subscribers, by (outcome, state now).
-_EVENT_OF_OUTCOME = {
-    "completed": "job_completed",
-    "discarded": "job_discarded",
-    "snoozed": "job_snoozed",
-    "retryable": "job_failed",
-}
-
-
 #: How the host's pool connections show in ``pg_stat_activity`` unless the URL names them.
 APPLICATION_NAME = "riverhost"
-
-CONTROL_REFRESH = 600.0
-"""Seconds between a listening host's reads of the pauses and cancels (River's queue refresh):
-for what was written with no notification, such as a resume by a poll-only River client."""
 
 
 def new_client_id() -> str:
@@ -105,6 +91,8 @@ class Host:
         self._hard_stop = asyncio.Event()
         self.producers: dict[str, Producer] = {}
         self.client: AsyncClient | None = None
+        self.runtimes: Mapping[str, PluginRuntime] = {}
+        """Each enabled plugin's runtime (settings, resources, database), by plugin name."""
         self._elector: Elector | None = None
         self._leader_tasks: list[asyncio.Task[None]] = []
         self._leader_services: list[Callable[[], Coroutine[Any, Any, None]]] = []
@@ -122,8 +110,13 @@ class Host:
             self._hard_stop.set()
 
     async def run(self) -> None:
-        """Work jobs until :meth:`stop`; return once every outcome is written."""
-        from riverhost import __version__
+        """Work jobs until :meth:`stop`; return once every outcome is written.
+
+        The host is its services, started in this order and stopped in reverse: the engine's
+        pools, the workers' database, the plugins' resources, the heartbeat, the completer,
+        leadership, control (queue rows, LISTEN, pauses) and the producers.
+        """
+        from riverhost._version import __version__
 
         config = self.registry.config
         jobs, maintenance = config.jobs, config.maintenance
@@ -148,34 +141,39 @@ class Host:
             configure=adapt.configure_fetching,
             reconnect_timeout=0,
         )
-        await pool.open(wait=True)
-        await fetch_pool.open(wait=True)
-        if config.metrics.listen:
-            _server, self.metrics_port = metrics.serve(
-                config.metrics.listen, offset=self._metrics_offset
-            )
-            log.info("metrics.serving", port=self.metrics_port)
+        database = WorkerDatabase(self.url, config.database.worker_connections, self.registry)
+        resources = PluginResources(self.registry, database)
+        self.runtimes = resources.runtimes
         threads = WorkerThreads()
-        fetch_cursors = AsyncCursors(fetch_pool)
-        completer = Completer(AsyncCursors(pool), on_written=self._written)
+        completer = Completer(
+            AsyncCursors(pool), on_written=OutcomeReport(self.producers, self.events)
+        )
         executor = Executor(
-            dict(self.registry.kinds), completer, threads, is_leader=lambda: self.is_leader
+            dict(self.registry.kinds),
+            completer,
+            threads,
+            is_leader=lambda: self.is_leader,
+            runtimes=resources.by_kind(),
         )
         kinds = sorted(self.registry.kinds)
         self.client = AsyncClient(pool, registry=self.registry)
-        self.producers = {
-            name: Producer(
-                queue=name,
-                max_workers=queue.max_workers,
-                kinds=kinds,
-                cursors=fetch_cursors,
-                executor=executor,
-                client_id=self.client_id,
-                poll_interval=jobs.poll_interval.total_seconds(),
-                fetch_cooldown=jobs.fetch_cooldown.total_seconds(),
+        fetch_cursors = AsyncCursors(fetch_pool)
+        self.producers.update(
+            (
+                name,
+                Producer(
+                    queue=name,
+                    max_workers=queue.max_workers,
+                    kinds=kinds,
+                    cursors=fetch_cursors,
+                    executor=executor,
+                    client_id=self.client_id,
+                    poll_interval=jobs.poll_interval.total_seconds(),
+                    fetch_cooldown=jobs.fetch_cooldown.total_seconds(),
+                ),
             )
             for name, queue in queues.items()
-        }
+        )
         heartbeat = Heartbeat(
             pool,
             self.client_id,
@@ -183,9 +181,6 @@ class Host:
             version=__version__,
             interval=maintenance.heartbeat_interval,
         )
-        await _quietly(heartbeat.beat(), "heartbeat")
-        # Before anyone may pause them: a pause of a queue without a row would find nothing.
-        await asyncio.gather(*(p.register_queue() for p in self.producers.values()))
         self._elector = Elector(pool, self.client_id, self._on_leadership)
         periodic = [p.spec for p in self.registry.periodic.values()]
         self._leader_services = [
@@ -195,33 +190,24 @@ class Host:
             PeriodicEnqueuer(self.client, periodic).run,
             QueueSampler(pool).run,
         ]
-        background = [_task(heartbeat.run(), "heartbeat"), _task(self._elector.run(), "elector")]
-        if self.poll_only:
-            await self._check_control(pool)
-            poll = min(jobs.poll_interval.total_seconds(), 2.0)
-            background.append(_task(self._poll_control(pool, poll), "control_poll"))
-        else:
-            notifier = Notifier(
-                self.url,
-                {
-                    "river_insert": self._on_insert,
-                    "river_control": self._on_control,
-                    "river_leadership": self._on_leadership_note,
-                    "riverhost_control": self._on_host_control,
-                },
-                on_reconnect=lambda: background.append(self._listening_again(pool)),
-            )
-            background.append(_task(notifier.run(), "notifier"))
-            await _first(notifier.ready.wait(), self._stop.wait())
-            # The pauses as they are; from here on, notifications say what changes.
-            await self._check_control(pool)
-            background.append(_task(self._poll_control(pool, CONTROL_REFRESH), "control_refresh"))
-        unreport = [
-            metrics.report_running(p.queue, p.active.__len__) for p in self.producers.values()
-        ]
-        completer_task = _task(completer.run(), "completer")
-        fetching = [_task(p.run(), f"producer:{p.queue}") for p in self.producers.values()]
-        restore_gc = _keep_gc_off_the_hot_path()
+        control = Control(self.producers, self.events, self.client_id, pool)
+        services = Services()
+        await services.start(
+            service("pools", _opener(pool, fetch_pool), _closer(fetch_pool, pool)),
+            service("metrics", self._serve_metrics),
+            service("worker_database", database.open, database.close),
+            resources,
+            _Background(
+                "heartbeat",
+                heartbeat.run,
+                start=lambda: _quietly(heartbeat.beat(), "heartbeat"),
+                stop=heartbeat.stopped,
+            ),
+            _Completing(completer),
+            _Background("elector", self._elector.run, stop=self._resign),
+            _Listening(self, control),
+            _Fetching(self, threads),
+        )
         self.ready.set()
         log.info(
             "host.running",
@@ -232,34 +218,29 @@ class Host:
         )
         try:
             await self._stop.wait()
-            await self._shutdown(fetching, completer, completer_task)
         finally:
-            for task in background:
-                task.cancel()
-            await asyncio.gather(*background, return_exceptions=True)
-            await self._elector.resign()  # after the elector stopped, so it cannot bid again
-            await asyncio.gather(*self._leader_tasks, return_exceptions=True)
-            await heartbeat.stopped()
-            threads.shutdown(wait=False, cancel_futures=True)
-            await fetch_pool.close()
-            await pool.close()
-            for stop_reporting in unreport:
-                stop_reporting()
-            restore_gc()
+            await services.stop()
             log.info("host.stopped", client_id=self.client_id)
 
-    async def _shutdown(
-        self,
-        fetching: list[asyncio.Task[None]],
-        completer: Completer,
-        completer_task: asyncio.Task[None],
-    ) -> None:
+    async def _serve_metrics(self) -> None:
+        listen = self.registry.config.metrics.listen
+        if listen:
+            _server, self.metrics_port = metrics.serve(listen, offset=self._metrics_offset)
+            log.info("metrics.serving", port=self.metrics_port)
+
+    async def _resign(self) -> None:
+        assert self._elector is not None
+        await self._elector.resign()  # after the elector stopped, so it cannot bid again
+        await asyncio.gather(*self._leader_tasks, return_exceptions=True)
+
+    async def _drain(self) -> None:
+        """Stop fetching; give running jobs up to ``jobs.shutdown_timeout`` (a hard stop cuts
+        it short); then tell the rest to stop, and wait until every attempt has ended."""
         producers = list(self.producers.values())
         running = sum(len(p.active) for p in producers)
         log.info("host.stopping", running=running)
         for producer in producers:
             producer.stop_fetching()
-        await asyncio.gather(*fetching, return_exceptions=True)
         timeout = self.registry.config.jobs.shutdown_timeout.total_seconds()
         idle = asyncio.gather(*(p.wait_idle() for p in producers))
         await _first(asyncio.wait_for(idle, timeout), self._hard_stop.wait())
@@ -269,7 +250,6 @@ class Host:
             for producer in producers:
                 producer.stop_running("shutdown")
             await asyncio.gather(*(p.wait_idle(STOP_GRACE + 1) for p in producers))
-        await completer.stop(completer_task)
 
     # ------------------------------------------------------------------------- leadership
 
@@ -294,142 +274,154 @@ class Host:
         if producer is not None:
             producer.announced()
 
-    def _on_control(self, message: dict[str, Any]) -> None:
-        action = message.get("action")
-        if action == "cancel":
-            job_id = message.get("job_id")
-            if type(job_id) is int:
-                self._cancel(job_id)
-            else:
-                log.warning("host.bad_cancel", job_id=repr(job_id)[:100])
-        elif action in ("pause", "resume"):
-            self._pause(str(message.get("queue")), action == "pause", fleet=True)
-
-    def _on_host_control(self, message: dict[str, Any]) -> None:
-        """riverhost's own channel: a pause or resume for one host (by client id)."""
-        if message.get("host") == self.client_id and message.get("action") in ("pause", "resume"):
-            self._pause(str(message.get("queue")), message["action"] == "pause", fleet=False)
-
-    def _pause(self, queue: str, pause: bool, *, fleet: bool) -> None:
-        targets = self.producers.values() if queue == "*" else [self.producers.get(queue)]
-        for producer in targets:
-            if producer is None:
-                continue
-            was = producer.paused
-            if fleet:
-                producer.paused_fleet = pause
-            else:
-                producer.paused_here = pause
-            if producer.paused != was:
-                kind = "queue_paused" if producer.paused else "queue_resumed"
-                log.info(
-                    f"queue.{'paused' if producer.paused else 'resumed'}",
-                    queue=producer.queue,
-                    fleet=fleet,
-                )
-                self.events.publish(Event(kind, producer.queue))
-                producer.wake()
-
-    def _cancel(self, job_id: int) -> None:
-        for producer in self.producers.values():
-            attempt = producer.active.get(job_id)
-            if attempt is not None:
-                log.info("job.cancelling", job_id=job_id, kind=attempt.job.kind)
-                attempt.stop("cancelled")
-
-    def _listening_again(self, pool: AsyncConnectionPool[Any]) -> asyncio.Task[None]:
-        """The listener is back: fetch now, for inserts announced while it was down, and read
-        the pauses, resumes and cancels it missed."""
-        for producer in self.producers.values():
-            producer.wake()
-        return _task(self._check_control(pool), "control_check")
-
-    async def _poll_control(self, pool: AsyncConnectionPool[Any], interval: float) -> None:
-        """Read the control tables every ``interval``: a poll-only host's notifications, and a
-        listening host's check for what was written without one (see :data:`CONTROL_REFRESH`)."""
-        while True:
-            await asyncio.sleep(interval)
-            await self._check_control(pool)
-
-    async def _check_control(self, pool: AsyncConnectionPool[Any]) -> None:
-        """Read from the tables what control notifications say: which queues are paused, and
-        which running jobs were asked to cancel. Every host does it at start; poll-only hosts
-        every interval, others every :data:`CONTROL_REFRESH` and once their listener is back,
-        for what it missed while it was down."""
-        ids = [job_id for p in self.producers.values() for job_id in p.active]
-        changes = {name: p.pause_changes for name, p in self.producers.items()}
-        try:
-            async with pool.connection() as conn:
-                paused = {r[0] for r in await (await conn.execute(_PAUSED_QUEUES)).fetchall()}
-                cancels = []
-                if ids:
-                    cursor = await conn.execute(_CANCEL_CHECK, (ids,))
-                    cancels = [r[0] for r in await cursor.fetchall()]
-        except psycopg.Error as exc:
-            reraise_if_cancelling()
-            log.warning("host.control_check_failed", error=str(exc))
-            return
-        for name, producer in self.producers.items():
-            if producer.pause_changes == changes[name]:  # else a notification came meanwhile
-                self._pause(name, name in paused, fleet=True)
-        for job_id in cancels:
-            self._cancel(job_id)
-
-    # ------------------------------------------------------------------------- outcomes
-
-    def _written(self, batch: list[Outcome], states: dict[int, str]) -> None:
-        """After a completer write: count metrics, publish events for what was written, and
-        have producers fetch again when jobs written back for a moment (retried or snoozed for
-        up to :data:`SOON`) are due.
-
-        Counters move once per label set and batch, not once per job: at thousands of jobs a
-        second the per-job metric calls cost more than the jobs.
-        """
-        finished: Counter[tuple[str, str, str]] = Counter()
-        durations: dict[tuple[str, str], list[float]] = {}
-        due_soon: dict[str, list[float]] = {}
-        publish = self.events.listening
-        for outcome in batch:
-            state = states.get(outcome.job_id)
-            if state is None:
-                continue  # no longer running this attempt (rescued, deleted): nothing happened
-            if state == "available" and outcome.delay is not None and outcome.delay <= SOON:
-                due_soon.setdefault(outcome.queue, []).append(outcome.delay.total_seconds())
-            label = "cancelled" if state == "cancelled" else outcome.outcome
-            label = "failed" if label == "retryable" else label
-            finished[outcome.kind, outcome.queue, label] += 1
-            durations.setdefault((outcome.kind, outcome.queue), []).append(outcome.duration)
-            if not publish:
-                continue
-            kind = (
-                "job_cancelled" if state == "cancelled" else _EVENT_OF_OUTCOME.get(outcome.outcome)
-            )
-            if kind is not None:
-                error = outcome.error["error"] if outcome.error else None
-                self.events.publish(
-                    Event(
-                        kind,
-                        outcome.queue,
-                        job_id=outcome.job_id,
-                        job_kind=outcome.kind,
-                        duration_s=outcome.duration,
-                        state=state,
-                        error=error,
-                    )
-                )
-        for queue, delays in due_soon.items():
-            if (producer := self.producers.get(queue)) is not None:
-                producer.wake_when_due(delays)
-        for labels, count in finished.items():
-            metrics.JOBS_FINISHED.labels(*labels).inc(count)
-        for (kind, queue), seconds in durations.items():
-            metrics.JOB_DURATION_SECONDS.observe_many(kind, queue, seconds)
-
     def _event_hook(self) -> Callable[[Event], object] | None:
         caller = self.registry.hook.riverhost_event
         if not caller.get_hookimpls():
             return None
         return lambda event: caller(event=event)
+
+
+class _Background:
+    """A service that is one long-running task, with optional first and last steps."""
+
+    def __init__(
+        self,
+        name: str,
+        run: Callable[[], Coroutine[Any, Any, None]],
+        *,
+        start: Callable[[], Awaitable[None]] | None = None,
+        stop: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self.name = name
+        self._run = run
+        self._first = start
+        self._last = stop
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self._first is not None:
+            await self._first()
+        self._task = _task(self._run(), self.name)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._last is not None:
+            await self._last()
+
+
+class _Listening:
+    """Control as a service: the queues' rows, then LISTEN (unless poll-only) and the pauses
+    as they are, all before the first fetch; then notifications, and the tables read every
+    poll interval (poll-only) or every :data:`CONTROL_REFRESH` and after a reconnect."""
+
+    name = "control"
+
+    def __init__(self, host: Host, control: Control) -> None:
+        self._host = host
+        self._control = control
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        host, control = self._host, self._control
+        # Before anyone may pause them: a pause of a queue without a row would find nothing.
+        await asyncio.gather(*(p.register_queue() for p in host.producers.values()))
+        if host.poll_only:
+            await control.check()
+            poll = min(host.registry.config.jobs.poll_interval.total_seconds(), 2.0)
+            self._tasks.append(_task(control.poll(poll), "control_poll"))
+            return
+        notifier = Notifier(
+            host.url,
+            {
+                "river_insert": host._on_insert,
+                "river_control": control.on_control,
+                "river_leadership": host._on_leadership_note,
+                "riverhost_control": control.on_host_control,
+            },
+            on_reconnect=self._listening_again,
+        )
+        self._tasks.append(_task(notifier.run(), "notifier"))
+        await _first(notifier.ready.wait(), host._stop.wait())
+        # The pauses as they are; from here on, notifications say what changes.
+        await control.check()
+        self._tasks.append(_task(control.poll(CONTROL_REFRESH), "control_refresh"))
+
+    def _listening_again(self) -> None:
+        """The listener is back: fetch now, for inserts announced while it was down, and read
+        the pauses, resumes and cancels it missed."""
+        for producer in self._host.producers.values():
+            producer.wake()
+        self._tasks.append(_task(self._control.check(), "control_check"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+class _Completing:
+    """The completer as a service: its stop flushes every outcome left."""
+
+    name = "completer"
+
+    def __init__(self, completer: Completer) -> None:
+        self._completer = completer
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = _task(self._completer.run(), self.name)
+
+    async def stop(self) -> None:
+        assert self._task is not None
+        await self._completer.stop(self._task)
+
+
+class _Fetching:
+    """The producers as a service, and the collector kept off the hot path while they run.
+    Its stop is the host's soft-then-hard drain."""
+
+    name = "producers"
+
+    def __init__(self, host: Host, threads: WorkerThreads) -> None:
+        self._host = host
+        self._threads = threads
+        self._tasks: list[asyncio.Task[None]] = []
+        self._undo: list[Callable[[], None]] = []
+
+    async def start(self) -> None:
+        producers = self._host.producers.values()
+        self._undo = [metrics.report_running(p.queue, p.active.__len__) for p in producers]
+        self._tasks = [_task(p.run(), f"producer:{p.queue}") for p in producers]
+        self._undo.append(_keep_gc_off_the_hot_path())
+
+    async def stop(self) -> None:
+        try:
+            for producer in self._host.producers.values():
+                producer.stop_fetching()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self._host._drain()
+        finally:
+            self._threads.shutdown(wait=False, cancel_futures=True)
+            for undo in self._undo:
+                undo()
+
+
+def _opener(*pools: AsyncConnectionPool[Any]) -> Callable[[], Awaitable[None]]:
+    async def open_all() -> None:
+        for each in pools:
+            await each.open(wait=True)
+
+    return open_all
+
+
+def _closer(*pools: AsyncConnectionPool[Any]) -> Callable[[], Awaitable[None]]:
+    async def close_all() -> None:
+        for each in pools:
+            await each.close()
+
+    return close_all
 
 
 GC_YOUNG_THRESHOLD = 10_000

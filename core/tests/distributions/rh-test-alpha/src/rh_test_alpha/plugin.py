@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 
@@ -59,3 +60,20 @@ def riverhost_event(event):
     """Append every event to $RH_TEST_ALPHA_EVENTS, one JSON line each."""
     with open(os.environ.get("RH_TEST_ALPHA_EVENTS", os.devnull), "a") as out:
         out.write(json.dumps({"kind": event.kind, "job_id": event.job_id}) + "\n")
+
+
+@hookimpl
+def riverhost_resources(settings):
+    """Append ``enter`` and ``exit`` to $RH_TEST_ALPHA_RESOURCES as the host opens and closes."""
+
+    @contextlib.contextmanager
+    def resources():
+        with open(os.environ.get("RH_TEST_ALPHA_RESOURCES", os.devnull), "a") as out:
+            out.write(f"enter {settings.root}\n")
+        try:
+            yield {"root": settings.root}
+        finally:
+            with open(os.environ.get("RH_TEST_ALPHA_RESOURCES", os.devnull), "a") as out:
+                out.write("exit\n")
+
+    return resources()
