@@ -240,7 +240,7 @@ in a one-time filter that always holds, as :data:`INSERT_ALIKE` does, and return
 
 INSERT_PLAIN_QUIET: LiteralString = _PLAIN_VALUES + "RETURNING id, created_at\n"
 """:data:`INSERT_PLAIN` without its notification, for a queue the client announced a moment ago
-(see ``riverhost.client._InsertNotices``)."""
+(see ``riverhost.client.notices._InsertNotices``)."""
 
 COPY_ALWAYS: tuple[LiteralString, ...] = ("args", "kind", "max_attempts", "queue")
 """The columns every COPY sends."""
