@@ -33,7 +33,7 @@ from riverhost.errors import (
     JobNotFoundError,
     JobRunningError,
 )
-from riverhost.job import Job, new_job
+from riverhost.job import PROGRESS_KEY, Job, new_job
 
 BY_ARGS = InsertOpts(unique=UniqueOpts(by_args=True))
 
@@ -286,6 +286,12 @@ def test_insert_many_fast_leaves_plain_jobs_to_the_column_defaults(client):
     assert [j.args for j in jobs] == [{"n": 1}, {"n": 2}]
     assert all(j.scheduled_at == j.created_at for j in jobs)  # both the transaction's now()
     assert all((j.state, j.priority, j.tags, j.metadata) == ("available", 1, (), {}) for j in jobs)
+
+
+def test_progress_is_read_under_the_key_it_is_written_and_parsed_under():
+    # queries.py spells the key itself (db/ imports nothing from riverhost.job)
+    assert f"'{PROGRESS_KEY}'" in queries.GET_PROGRESS
+    assert f"'{PROGRESS_KEY}'" in queries.PROGRESS_MANY
 
 
 def test_a_copy_statement_names_only_the_columns_in_use():

@@ -26,7 +26,6 @@ from riverhost.client.insert import (
     _params,
 )
 from riverhost.client.listing import (
-    _PROGRESS,
     JobFilter,
     _deleted,
     _list_statement,
@@ -181,7 +180,7 @@ class AsyncClient:
         self, job_id: int, *, conn: _AsyncConn | None = None
     ) -> JobProgress | None:
         """The job's latest progress report, or ``None`` if it has reported none."""
-        return _progress(await self._first(_PROGRESS, (job_id,), conn), job_id)
+        return _progress(await self._first(queries.GET_PROGRESS, (job_id,), conn), job_id)
 
     async def list_queues(self, *, conn: _AsyncConn | None = None) -> _QueueList:
         """Every queue: paused or not, unfinished jobs per state, kinds no live host serves."""

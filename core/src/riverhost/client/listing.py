@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, LiteralString
+from typing import Any
 
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from riverhost.db import queries
 from riverhost.errors import JobNotFoundError, JobRunningError
-from riverhost.job import PROGRESS_KEY, Job, JobPage, JobProgress
+from riverhost.job import Job, JobPage, JobProgress
 from riverhost.jobs import JobState
 
 __all__ = ["JobFilter"]
@@ -47,29 +47,29 @@ class JobFilter:
 def _list_statement(where: JobFilter) -> tuple[sql.Composed, dict[str, Any]]:
     clauses: list[sql.Composable] = []
     params: dict[str, Any] = {"limit": where.limit}
-    checks: list[tuple[str, Sequence[Any], LiteralString]] = [
-        ("states", [str(s) for s in where.states], "state = ANY(%(states)s::river_job_state[])"),
-        ("queues", where.queues, "queue = ANY(%(queues)s::text[])"),
-        ("kinds", where.kinds, "kind = ANY(%(kinds)s::text[])"),
-        ("ids", where.ids, "id = ANY(%(ids)s::bigint[])"),
-        ("tags", where.tags, "tags @> %(tags)s::varchar(255)[]"),
-        ("priorities", where.priorities, "priority = ANY(%(priorities)s::smallint[])"),
+    checks: list[tuple[str, Sequence[Any]]] = [
+        ("states", [str(s) for s in where.states]),
+        ("queues", where.queues),
+        ("kinds", where.kinds),
+        ("ids", where.ids),
+        ("tags", where.tags),
+        ("priorities", where.priorities),
     ]
-    for name, values, clause in checks:
+    for name, values in checks:
         if values:
             params[name] = list(values)
-            clauses.append(sql.SQL(clause))
+            clauses.append(sql.SQL(queries.JOB_LIST_FILTERS[name]))
     if where.metadata:
         params["metadata"] = Jsonb(dict(where.metadata))
-        clauses.append(sql.SQL("metadata @> %(metadata)s"))
+        clauses.append(sql.SQL(queries.JOB_LIST_FILTERS["metadata"]))
+    order, after = (
+        queries.JOB_LIST_NEWEST_FIRST if where.newest_first else queries.JOB_LIST_OLDEST_FIRST
+    )
     if where.after is not None:
         params["after"] = where.after
-        clauses.append(sql.SQL("id < %(after)s" if where.newest_first else "id > %(after)s"))
-    condition = sql.SQL(" AND ").join(clauses) if clauses else sql.SQL("true")
-    order = sql.SQL("id DESC" if where.newest_first else "id ASC")
-    statement = sql.SQL(
-        "SELECT " + queries.JOB_COLUMNS + " FROM river_job WHERE {} ORDER BY {} LIMIT %(limit)s"
-    ).format(condition, order)
+        clauses.append(sql.SQL(after))
+    condition = sql.SQL(" AND ").join(clauses) if clauses else sql.SQL(queries.JOB_LIST_ALL)
+    statement = sql.SQL(queries.JOB_LIST).format(where=condition, order=sql.SQL(order))
     return statement, params
 
 
@@ -96,6 +96,3 @@ def _progress(row: Sequence[Any] | None, job_id: int) -> JobProgress | None:
         raise JobNotFoundError(job_id)
     value = row[0]
     return JobProgress.model_validate(value) if isinstance(value, Mapping) else None
-
-
-_PROGRESS: LiteralString = f"SELECT metadata -> '{PROGRESS_KEY}' FROM river_job WHERE id = %s"

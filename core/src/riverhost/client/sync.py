@@ -25,7 +25,6 @@ from riverhost.client.insert import (
     _params,
 )
 from riverhost.client.listing import (
-    _PROGRESS,
     JobFilter,
     _deleted,
     _list_statement,
@@ -158,7 +157,7 @@ class Client:
 
     def get_progress(self, job_id: int, *, conn: _Conn | None = None) -> JobProgress | None:
         """See :meth:`AsyncClient.get_progress`."""
-        return _progress(self._first(_PROGRESS, (job_id,), conn), job_id)
+        return _progress(self._first(queries.GET_PROGRESS, (job_id,), conn), job_id)
 
     def list_queues(self, *, conn: _Conn | None = None) -> _QueueList:
         """See :meth:`AsyncClient.list_queues`."""
