@@ -9,7 +9,7 @@ insert, notice and result. Statements, parameters and the reading of rows are bu
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
@@ -39,6 +39,10 @@ from riverhost.db import adapt, queries
 from riverhost.db.cursors import AsyncCursors
 from riverhost.job import InsertResult, Job, JobPage, JobProgress
 
+if TYPE_CHECKING:
+    # Types only: riverhost.registry loads plugins and config, which a client does not need.
+    from riverhost.registry import Registry
+
 __all__ = ["AsyncClient"]
 
 _AsyncConn = psycopg.AsyncConnection[Any]
@@ -47,14 +51,16 @@ _AsyncConn = psycopg.AsyncConnection[Any]
 class AsyncClient:
     """The asyncio client. Build it with a pool, or with :meth:`connect` from a URL."""
 
-    def __init__(self, pool: AsyncConnectionPool[Any], *, registry: Any = None) -> None:
+    def __init__(self, pool: AsyncConnectionPool[Any], *, registry: Registry | None = None) -> None:
         self.pool = pool
         self._defaults = _defaults(registry)
         self._notices = _InsertNotices()
         self._cursors = AsyncCursors(pool)
 
     @classmethod
-    async def connect(cls, url: str, *, registry: Any = None, max_size: int = 10) -> AsyncClient:
+    async def connect(
+        cls, url: str, *, registry: Registry | None = None, max_size: int = 10
+    ) -> AsyncClient:
         """A client with a pool of its own; close it with :meth:`close` (or ``async with``).
 
         Raises :class:`~riverhost.errors.DatabaseUnreachableError` when the server does not

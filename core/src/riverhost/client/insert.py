@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, LiteralString
+from typing import TYPE_CHECKING, Any, LiteralString
 
 from psycopg.types.json import Jsonb
 
@@ -25,6 +25,10 @@ from riverhost.db.unique import unique_key, unique_key_string, unique_states_bit
 from riverhost.errors import InsertError
 from riverhost.job import InsertResult, Job, job_state, new_job
 from riverhost.jobs import JobKind, JobState
+
+if TYPE_CHECKING:
+    # Types only: riverhost.registry loads plugins and config, which a client does not need.
+    from riverhost.registry import Registry
 
 __all__ = ["Args", "InsertParams"]
 
@@ -73,7 +77,7 @@ _BARE_KEPT = 1000
 """Kinds whose bare options a client keeps at most (RawArgs may name kinds without end)."""
 
 
-def _defaults(registry: Any) -> _KindDefaults:
+def _defaults(registry: Registry | None) -> _KindDefaults:
     if registry is None:
         return _KindDefaults()
     return _KindDefaults(

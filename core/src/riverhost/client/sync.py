@@ -8,7 +8,7 @@ parameters and row reading, from :mod:`.insert`, :mod:`.copy`, :mod:`.listing` a
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import psycopg
 from psycopg_pool import ConnectionPool
@@ -38,6 +38,10 @@ from riverhost.db import adapt, queries
 from riverhost.db.cursors import Cursors
 from riverhost.job import InsertResult, Job, JobPage, JobProgress
 
+if TYPE_CHECKING:
+    # Types only: riverhost.registry loads plugins and config, which a client does not need.
+    from riverhost.registry import Registry
+
 __all__ = ["Client"]
 
 _Conn = psycopg.Connection[Any]
@@ -46,14 +50,14 @@ _Conn = psycopg.Connection[Any]
 class Client:
     """The blocking client, for code without an event loop; same methods as AsyncClient."""
 
-    def __init__(self, pool: ConnectionPool[Any], *, registry: Any = None) -> None:
+    def __init__(self, pool: ConnectionPool[Any], *, registry: Registry | None = None) -> None:
         self.pool = pool
         self._defaults = _defaults(registry)
         self._notices = _InsertNotices()
         self._cursors = Cursors(pool)
 
     @classmethod
-    def connect(cls, url: str, *, registry: Any = None, max_size: int = 10) -> Client:
+    def connect(cls, url: str, *, registry: Registry | None = None, max_size: int = 10) -> Client:
         """See :meth:`AsyncClient.connect`."""
         try:
             psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT).close()
