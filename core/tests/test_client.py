@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
-import riverhost.client
+import riverhost.client.notices
 from riverhost import (
     AsyncClient,
     Client,
@@ -24,6 +24,8 @@ from riverhost import (
     RawArgs,
     UniqueOpts,
 )
+from riverhost.client.copy import _copy_data
+from riverhost.client.insert import _insert_statement, _KindDefaults, _params
 from riverhost.db import queries
 from riverhost.errors import (
     DatabaseUnreachableError,
@@ -31,7 +33,7 @@ from riverhost.errors import (
     JobNotFoundError,
     JobRunningError,
 )
-from riverhost.job import Job, new_job
+from riverhost.job import PROGRESS_KEY, Job, new_job
 
 BY_ARGS = InsertOpts(unique=UniqueOpts(by_args=True))
 
@@ -66,7 +68,7 @@ def test_quick_plain_inserts_announce_a_queue_once_per_window_but_a_caller_s_nev
     client, database_url, monkeypatch
 ):
     window = 0.5  # wide, so a slow machine's inserts still fall inside one
-    monkeypatch.setattr(riverhost.client, "NOTICE_WINDOW", window)
+    monkeypatch.setattr(riverhost.client.notices, "NOTICE_WINDOW", window)
     with psycopg.connect(database_url, autocommit=True) as listener:
         schema = listener.execute("SELECT current_schema()").fetchone()[0]
         listener.execute(f'LISTEN "{schema}.river_insert"')
@@ -169,7 +171,7 @@ def test_a_batch_of_alike_jobs_returns_them_as_stored_and_announces_only_availab
     client, database_url, opts, state, announced
 ):
     items = [InsertParams(RawArgs("alike", {"i": i}), opts) for i in range(20)]
-    statement = riverhost.client._insert_statement(items, riverhost.client._KindDefaults())[0]
+    statement = _insert_statement(items, _KindDefaults())[0]
     with psycopg.connect(database_url, autocommit=True) as listener:
         schema = listener.execute("SELECT current_schema()").fetchone()[0]
         listener.execute(f'LISTEN "{schema}.river_insert"')
@@ -286,9 +288,13 @@ def test_insert_many_fast_leaves_plain_jobs_to_the_column_defaults(client):
     assert all((j.state, j.priority, j.tags, j.metadata) == ("available", 1, (), {}) for j in jobs)
 
 
-def test_a_copy_statement_names_only_the_columns_in_use():
-    from riverhost.client import _copy_data, _KindDefaults, _params
+def test_progress_is_read_under_the_key_it_is_written_and_parsed_under():
+    # queries.py spells the key itself (db/ imports nothing from riverhost.job)
+    assert f"'{PROGRESS_KEY}'" in queries.GET_PROGRESS
+    assert f"'{PROGRESS_KEY}'" in queries.PROGRESS_MANY
 
+
+def test_a_copy_statement_names_only_the_columns_in_use():
     plain = _copy_data(_params([RawArgs("k", {})]), _KindDefaults())
     tagged = _copy_data(
         _params([RawArgs("k", {}), InsertParams(RawArgs("k", {}), InsertOpts(tags=("t",)))]),

@@ -12,7 +12,7 @@ import pytest
 import structlog
 from engine_plugin import OtherQueueArgs, StepArgs, SyncStepArgs
 
-import riverhost.client
+import riverhost.client.notices
 from riverhost import AsyncClient, InsertOpts, JobFilter, RawArgs
 from riverhost.config import load_config
 from riverhost.db.cursors import AsyncCursors
@@ -284,7 +284,7 @@ def test_a_job_inserted_quietly_after_an_announced_one_runs_long_before_the_poll
     database_url, monkeypatch
 ):
     """A client announces a queue once per window; the host's trailing fetch finds the rest."""
-    monkeypatch.setattr(riverhost.client, "NOTICE_WINDOW", 1.0)
+    monkeypatch.setattr(riverhost.client.notices, "NOTICE_WINDOW", 1.0)
     monkeypatch.setattr(producer, "NOTICE_TRAIL", 1.5)
     registry = make_registry(poll_interval="1h")
 

@@ -12,7 +12,8 @@ Nothing here is assembled from user input; the job listing composes fixed fragme
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import LiteralString
 
 from psycopg import sql
@@ -29,6 +30,7 @@ __all__ = [
     "DELETE",
     "FETCH",
     "GET",
+    "GET_PROGRESS",
     "HOSTS_FORGET",
     "HOST_CONTROL",
     "HOST_HEARTBEAT",
@@ -39,6 +41,11 @@ __all__ = [
     "INSERT_PLAIN",
     "INSERT_PLAIN_QUIET",
     "JOB_COLUMNS",
+    "JOB_LIST",
+    "JOB_LIST_ALL",
+    "JOB_LIST_FILTERS",
+    "JOB_LIST_NEWEST_FIRST",
+    "JOB_LIST_OLDEST_FIRST",
     "LEADER_ELECT",
     "LEADER_EXPIRE",
     "LEADER_RENEW",
@@ -243,7 +250,7 @@ in a one-time filter that always holds, as :data:`INSERT_ALIKE` does, and return
 
 INSERT_PLAIN_QUIET: LiteralString = _PLAIN_VALUES + "RETURNING id, created_at\n"
 """:data:`INSERT_PLAIN` without its notification, for a queue the client announced a moment ago
-(see ``riverhost.client._InsertNotices``)."""
+(see ``riverhost.client.notices._InsertNotices``)."""
 
 COPY_ALWAYS: tuple[LiteralString, ...] = ("args", "kind", "max_attempts", "queue")
 """The columns every COPY sends."""
@@ -558,6 +565,44 @@ UNION ALL
 SELECT {JOB_COLUMNS}, false FROM river_job WHERE id = %(id)s AND state = 'running'
 """
 """River's ``JobDelete``: delete a job unless it is running (the flag says which happened)."""
+
+GET_PROGRESS: LiteralString = "SELECT metadata -> 'progress' FROM river_job WHERE id = %s"
+"""A job's latest progress report: the ``progress`` key of its metadata, the key
+:data:`PROGRESS_MANY` writes (:data:`riverhost.job.PROGRESS_KEY`). Primary key only."""
+
+JOB_LIST: LiteralString = (
+    "SELECT " + JOB_COLUMNS + " FROM river_job WHERE {where} ORDER BY {order} LIMIT %(limit)s"
+)
+"""One page of jobs, a ``psycopg.sql`` template: ``{where}`` is the :data:`JOB_LIST_FILTERS` a
+listing uses joined by ``AND`` (:data:`JOB_LIST_ALL` when none), plus the cursor condition of
+:data:`JOB_LIST_NEWEST_FIRST` or :data:`JOB_LIST_OLDEST_FIRST`, whose order is ``{order}``.
+
+Not a hot path (an operator's or a test's read). Ordered by id, so a page walks the primary key
+from its cursor on; a filter on kind may use ``river_job_kind``, on metadata
+``river_job_metadata_index`` (GIN, ``@>``), on states the fetch index's ``state`` prefix.
+"""
+
+JOB_LIST_ALL: LiteralString = "true"
+""":data:`JOB_LIST`'s condition when the listing filters nothing."""
+
+JOB_LIST_FILTERS: Mapping[str, LiteralString] = MappingProxyType(
+    {
+        "states": "state = ANY(%(states)s::river_job_state[])",
+        "queues": "queue = ANY(%(queues)s::text[])",
+        "kinds": "kind = ANY(%(kinds)s::text[])",
+        "ids": "id = ANY(%(ids)s::bigint[])",
+        "tags": "tags @> %(tags)s::varchar(255)[]",
+        "priorities": "priority = ANY(%(priorities)s::smallint[])",
+        "metadata": "metadata @> %(metadata)s",
+    }
+)
+"""The conditions of :data:`JOB_LIST`, by the field of ``JobFilter`` (and parameter) each reads.
+``tags`` matches jobs carrying all of them, ``metadata`` jobs whose metadata contains it."""
+
+JOB_LIST_NEWEST_FIRST: tuple[LiteralString, LiteralString] = ("id DESC", "id < %(after)s")
+JOB_LIST_OLDEST_FIRST: tuple[LiteralString, LiteralString] = ("id ASC", "id > %(after)s")
+"""A listing's order for :data:`JOB_LIST`, and the condition of the page after the cursor
+``after`` in that order."""
 
 # ----------------------------------------------------------------------------- leadership
 
