@@ -65,8 +65,11 @@ def typecheck(session: nox.Session) -> None:
 @nox.session
 def host(session: nox.Session) -> None:
     """Run a host with every plugin on the embedded PostgreSQL: ``nox -s host [-- ARGS]``."""
-    session.install("-e", "core[embedded]", *(f"-e./plugins/{name}" for name in PLUGINS))
-    session.run("riverhost", *(session.posargs or ["run"]))
+    session.install("-e", "core[embedded,http]", *(f"-e./plugins/{name}" for name in PLUGINS))
+    listen = session.env.get("RIVERHOST_HTTP__LISTEN") or "127.0.0.1:8080"
+    if not session.posargs:
+        session.log(f"dashboard and admin API: http://{listen}/ (API docs at /api/docs)")
+    session.run("riverhost", *(session.posargs or ["run"]), env={"RIVERHOST_HTTP__LISTEN": listen})
 
 
 @nox.session

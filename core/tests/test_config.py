@@ -330,7 +330,7 @@ def test_unknown_section_is_reported_not_dropped(tmp_path):
     assert value == {"count": 3}
     assert source == f"{path}:2"
     assert message.startswith("unknown key")
-    assert "database, jobs, maintenance, metrics, plugins, logging" in message
+    assert "database, jobs, maintenance, metrics, http, plugins, logging" in message
 
 
 def test_unknown_key_in_the_environment_is_reported_with_the_variable():
@@ -583,6 +583,9 @@ def test_effective_yields_every_leaf_with_its_source(tmp_path):
         "maintenance.retention.cancelled": ("1d", "default"),
         "maintenance.retention.discarded": ("7d", "default"),
         "metrics.listen": (None, "default"),
+        "http.listen": (None, "default"),
+        "http.tokens": ({}, "default"),
+        "http.max_body": (1048576, "default"),
         "plugins.enabled": (None, "default"),
         "plugins.disabled": ([], "default"),
         "logging.format": ("auto", "default"),

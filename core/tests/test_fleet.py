@@ -20,7 +20,7 @@ from riverhost import AsyncClient, InsertOpts, PeriodicJob, hookimpl
 from riverhost.config import MaintenanceConfig, RetentionConfig, load_config
 from riverhost.engine.host import Host, _task
 from riverhost.maintenance.cleaner import Cleaner
-from riverhost.maintenance.periodic import PeriodicEnqueuer
+from riverhost.maintenance.enqueuer import PeriodicEnqueuer
 from riverhost.maintenance.rescuer import Rescuer
 from riverhost.registry import registry_from_objects
 from riverhost.testing import running_host, wait_for_jobs

@@ -17,7 +17,7 @@ from riverhost.db.unique import (
     unique_states_bitmask,
     unique_states_bits,
 )
-from riverhost.jobs import JobState, UniqueOpts
+from riverhost.kinds import JobState, UniqueOpts
 
 NOW = datetime(2024, 9, 15, 10, 42, 17, 123456, tzinfo=UTC)
 

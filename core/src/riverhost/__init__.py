@@ -17,9 +17,10 @@ from riverhost.durations import Duration
 from riverhost.events import Event
 from riverhost.hookspecs import PROJECT
 from riverhost.job import AttemptError, InsertResult, Job, JobPage, JobProgress
-from riverhost.jobs import JobKind, JobState, QueueSpec, UniqueOpts
+from riverhost.kinds import JobKind, JobState, QueueSpec, UniqueOpts
 from riverhost.periodic import PeriodicJob
 from riverhost.retry import ExponentialBackoff, LinearBackoff, RetryPolicy, RiverDefaultRetry
+from riverhost.webhooks import WebhookContext, WebhookRoute
 from riverhost.worker import JobCancel, JobCancelledError, JobContext, JobSnooze
 
 hookimpl = pluggy.HookimplMarker(PROJECT)
@@ -54,6 +55,8 @@ __all__ = [
     "RetryPolicy",
     "RiverDefaultRetry",
     "UniqueOpts",
+    "WebhookContext",
+    "WebhookRoute",
     "__version__",
     "hookimpl",
     "migrations_from_package",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-__all__ = ["reraise_if_cancelling"]
+__all__ = ["reraise_if_cancelling", "retry_delay"]
 
 
 def reraise_if_cancelling() -> None:
@@ -18,3 +18,10 @@ def reraise_if_cancelling() -> None:
     task = asyncio.current_task()
     if task is not None and task.cancelling():
         raise asyncio.CancelledError
+
+
+def retry_delay(failures: int) -> float:
+    """Seconds to wait before a service's next try after ``failures`` failed ones in a row:
+    0.2, 0.4, 0.8 ... capped at 5 s, so an outage is retried often but never hammered.
+    The producers, the completer and the notifier all back off this way."""
+    return min(0.1 * 2.0 ** min(failures, 10), 5.0)

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from riverhost.jobs import KIND_PATTERN, QUEUE_PATTERN, UniqueOpts
+from riverhost.kinds import KIND_PATTERN, QUEUE_PATTERN, UniqueOpts
 
 if TYPE_CHECKING:
-    from riverhost.jobs import JobKind
+    from riverhost.kinds import JobKind
 
 __all__ = ["InsertOpts", "JobArgs", "RawArgs", "ResolvedOpts", "resolve_opts"]
 

@@ -26,13 +26,14 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    SecretStr,
     ValidationError,
     field_validator,
 )
 
 from riverhost.durations import Duration, format_duration
 from riverhost.errors import ConfigError, ConfigFileError, ConfigProblem
-from riverhost.jobs import QUEUE_PATTERN
+from riverhost.kinds import QUEUE_PATTERN
 
 if TYPE_CHECKING:
     import yaml
@@ -228,6 +229,27 @@ class MetricsConfig(_Section):
     listen: str | None = Field(default=None, pattern=r"^[^:]*:[0-9]{1,5}$")
 
 
+DEFAULT_HTTP_LISTEN = "127.0.0.1:8080"
+
+
+class HttpConfig(_Section):
+    """The HTTP server (admin API, dashboard, plugin webhooks, health, metrics).
+
+    ``riverhost run`` serves it when ``listen`` is set (once per host, whatever
+    ``--processes``); ``riverhost serve`` serves it alone, on ``listen`` or
+    :data:`DEFAULT_HTTP_LISTEN`. ``tokens`` are named bearer tokens (``{ops: "..."}``, or
+    ``RIVERHOST_HTTP__TOKENS__OPS``); the name is who an action is recorded as. Without a
+    token the server listens on loopback only.
+    """
+
+    listen: str | None = Field(default=None, pattern=r"^[^:]*:[0-9]{1,5}$")
+    tokens: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.@-]{1,64}$")], SecretStr] = Field(
+        default_factory=dict
+    )
+    max_body: Annotated[int, Field(ge=1024, le=256 * 1024 * 1024)] = 1024 * 1024
+    """Bytes a request body may have; a larger one is refused with 413."""
+
+
 class RiverhostConfig(_Section):
     """The whole configuration. Build it with :func:`load_config`."""
 
@@ -235,6 +257,7 @@ class RiverhostConfig(_Section):
     jobs: JobsConfig = Field(default_factory=JobsConfig)
     maintenance: MaintenanceConfig = Field(default_factory=MaintenanceConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    http: HttpConfig = Field(default_factory=HttpConfig)
     plugins: PluginsConfig = Field(default_factory=PluginsConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
 

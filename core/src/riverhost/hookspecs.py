@@ -31,8 +31,9 @@ if TYPE_CHECKING:
 
     from riverhost.db.migrate import Migration
     from riverhost.events import Event
-    from riverhost.jobs import JobKind, QueueSpec
+    from riverhost.kinds import JobKind, QueueSpec
     from riverhost.periodic import PeriodicJob
+    from riverhost.webhooks import WebhookRoute
 
 PROJECT = "riverhost"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -157,6 +158,32 @@ def riverhost_resources(
 
     .. versionadded:: 0.2
     """
+
+
+@hookspec
+def riverhost_webhook_routes(settings: BaseModel | None) -> Sequence[WebhookRoute]:
+    """Return the webhook routes this plugin receives on the host's HTTP server.
+
+    Each :class:`riverhost.WebhookRoute` is mounted at ``/api/v1/webhooks/<path>``; the server
+    checks its ``X-Webhook-Secret``, validates the body against its payload model and calls its
+    handler inside one transaction with the job it returns. Two plugins claiming one path is a
+    registration error naming both; a disabled plugin's routes do not exist.
+
+    Example::
+
+        @hookimpl
+        def riverhost_webhook_routes(settings):
+            async def intake(payload, ctx):
+                return WebhookArgs(payload=payload.model_dump())
+            return [WebhookRoute(path="acme", payload=AcmeEvent, handler=intake,
+                                 secret=settings.webhook_secret)]
+
+    :param settings: this plugin's validated config section.
+    :returns: one :class:`riverhost.WebhookRoute` per route.
+
+    .. versionadded:: 0.2
+    """
+    raise NotImplementedError
 
 
 @hookspec

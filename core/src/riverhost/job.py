@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from riverhost.jobs import JobState
+from riverhost.kinds import JobState
 
 __all__ = [
     "AttemptError",

@@ -1,7 +1,7 @@
 """Periodic jobs as plugins declare them: a job to insert on a fixed interval or a cron line.
 
 A plugin returns :class:`PeriodicJob` objects from the ``riverhost_periodic_jobs`` hook; the
-leader's enqueuer (:mod:`riverhost.maintenance.periodic`) inserts one job per tick. Ticks are
+leader's enqueuer (:mod:`riverhost.maintenance.enqueuer`) inserts one job per tick. Ticks are
 aligned to the clock (every ``every`` since the Unix epoch, or the cron line's times in UTC),
 so any leader computes the same ticks, and each tick's job carries a unique key made of the
 periodic job's id and the tick: a tick fires once across the whole fleet, whichever host leads.
@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from riverhost.args import InsertOpts, JobArgs, RawArgs
 from riverhost.durations import Duration
-from riverhost.jobs import KIND_PATTERN
+from riverhost.kinds import KIND_PATTERN
 
 if TYPE_CHECKING:
     from croniter import croniter

@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 import pluggy
 import structlog
@@ -24,6 +24,7 @@ from riverhost.errors import (
     ConfigProblem,
     DuplicateKindError,
     DuplicateKindInPluginError,
+    DuplicateRouteError,
     InvalidDeclarationError,
     PluginRef,
     PluginSettingsError,
@@ -33,14 +34,16 @@ from riverhost.errors import (
     UnknownQueueError,
     validation_message,
 )
-from riverhost.jobs import JobKind, QueueSpec
+from riverhost.kinds import JobKind, QueueSpec
 from riverhost.periodic import PeriodicJob
 from riverhost.plugins import LoadedPlugins, PluginInfo, load_plugins, register_objects
+from riverhost.webhooks import WebhookRoute
 
 __all__ = [
     "RegisteredKind",
     "RegisteredPeriodic",
     "RegisteredQueue",
+    "RegisteredRoute",
     "Registry",
     "RegistryDraft",
     "build_registry",
@@ -75,6 +78,14 @@ class RegisteredPeriodic:
 
 
 @dataclass(frozen=True)
+class RegisteredRoute:
+    """A webhook route with the plugin that declared it."""
+
+    spec: WebhookRoute
+    plugin: PluginRef
+
+
+@dataclass(frozen=True)
 class RegisteredQueue:
     """A queue with its worker count and who asked for it (``config`` or plugin names)."""
 
@@ -94,6 +105,8 @@ class Registry:
     settings: Mapping[str, BaseModel | None]
     migrations: Mapping[str, MigrationLine]
     periodic: Mapping[str, RegisteredPeriodic] = field(default_factory=dict)
+    routes: Mapping[str, RegisteredRoute] = field(default_factory=dict)
+    """Webhook routes by path (under ``/api/v1/webhooks/``)."""
 
     @property
     def hook(self) -> pluggy.HookRelay:
@@ -117,6 +130,7 @@ class RegistryDraft:
     settings: dict[str, BaseModel | None] = field(default_factory=dict)
     migrations: dict[str, MigrationLine] = field(default_factory=dict)
     periodic: dict[str, list[RegisteredPeriodic]] = field(default_factory=lambda: defaultdict(list))
+    routes: dict[str, list[RegisteredRoute]] = field(default_factory=lambda: defaultdict(list))
 
     def kinds_of(self, plugin: str) -> list[str]:
         """The kinds ``plugin`` declared, clashing ones included."""
@@ -175,6 +189,7 @@ def draft_registry(loaded: LoadedPlugins, config: RiverhostConfig) -> RegistryDr
         _collect_plugin(build, info)
     _check_kinds(build)
     _check_periodic(build)
+    _check_routes(build)
     return build
 
 
@@ -191,6 +206,7 @@ def build_registry(loaded: LoadedPlugins, config: RiverhostConfig) -> Registry:
         settings=MappingProxyType(build.settings),
         migrations=MappingProxyType(build.migrations),
         periodic=MappingProxyType({k: v[0] for k, v in sorted(build.periodic.items())}),
+        routes=MappingProxyType({k: v[0] for k, v in sorted(build.routes.items())}),
     )
     log.info(
         "registry.built",
@@ -213,22 +229,27 @@ def _check_sections(build: RegistryDraft) -> None:
 
 def _collect_plugin(build: RegistryDraft, info: PluginInfo) -> None:
     """Call one plugin's hooks, adding what it declares or the problems it has."""
-    ref = info.ref
     model = _call(build, info, "riverhost_settings_model", {})
     settings = _settings(build, info, model)
     build.settings[info.name] = settings
+    for declaration in _DECLARATIONS:
+        items = _declared(build, info, declaration.hook, {"settings": settings}, declaration.item)
+        declaration.add(build, info.ref, items)
 
-    for queue in _declared(build, info, "riverhost_queues", {"settings": settings}, QueueSpec):
+
+def _add_queues(build: RegistryDraft, ref: PluginRef, queues: list[QueueSpec]) -> None:
+    for queue in queues:
         current = build.queues.get(queue.name)
         if current is None:
-            build.queues[queue.name] = RegisteredQueue(queue.name, queue.max_workers, (info.name,))
+            build.queues[queue.name] = RegisteredQueue(queue.name, queue.max_workers, (ref.name,))
         elif "config" not in current.declared_by:
             workers = max(current.max_workers, queue.max_workers)
             build.queues[queue.name] = RegisteredQueue(
-                queue.name, workers, (*current.declared_by, info.name)
+                queue.name, workers, (*current.declared_by, ref.name)
             )
 
-    kinds = _declared(build, info, "riverhost_job_kinds", {"settings": settings}, JobKind)
+
+def _add_kinds(build: RegistryDraft, ref: PluginRef, kinds: list[JobKind]) -> None:
     for kind, count in Counter(k.kind for k in kinds).items():
         if count > 1:
             build.problems.append(DuplicateKindInPluginError(kind, ref, count))
@@ -236,18 +257,43 @@ def _collect_plugin(build: RegistryDraft, info: PluginInfo) -> None:
         attempts = spec.max_attempts or build.config.jobs.max_attempts
         build.kinds[spec.kind].append(RegisteredKind(spec, ref, attempts))
 
-    periodic = _declared(
-        build, info, "riverhost_periodic_jobs", {"settings": settings}, PeriodicJob
-    )
+
+def _add_periodic(build: RegistryDraft, ref: PluginRef, periodic: list[PeriodicJob]) -> None:
     for job in periodic:
         build.periodic[job.id].append(RegisteredPeriodic(job, ref))
 
-    migrations = _declared(build, info, "riverhost_migrations", {}, Migration)
+
+def _add_migrations(build: RegistryDraft, ref: PluginRef, migrations: list[Migration]) -> None:
     if migrations:
         try:
-            build.migrations[info.name] = MigrationLine(info.name, tuple(migrations))
+            build.migrations[ref.name] = MigrationLine(ref.name, tuple(migrations))
         except ValueError as exc:
             build.problems.append(InvalidDeclarationError(ref, "riverhost_migrations", str(exc)))
+
+
+def _add_routes(build: RegistryDraft, ref: PluginRef, routes: list[WebhookRoute]) -> None:
+    for route in routes:
+        build.routes[route.path].append(RegisteredRoute(route, ref))
+
+
+@dataclass(frozen=True)
+class _Declaration(Generic[T]):
+    """A hook whose result is a list of ``item``, and how the registry takes it in."""
+
+    hook: str
+    item: type[T]
+    add: Callable[[RegistryDraft, PluginRef, list[T]], None]
+
+
+_DECLARATIONS: tuple[_Declaration[Any], ...] = (
+    _Declaration("riverhost_queues", QueueSpec, _add_queues),
+    _Declaration("riverhost_job_kinds", JobKind, _add_kinds),
+    _Declaration("riverhost_periodic_jobs", PeriodicJob, _add_periodic),
+    _Declaration("riverhost_migrations", Migration, _add_migrations),
+    _Declaration("riverhost_webhook_routes", WebhookRoute, _add_routes),
+)
+"""The hooks that declare lists, in the order they are called: queues before the kinds that
+name them. A new declaring hook is one line here and one ``_add_`` function."""
 
 
 def _settings(build: RegistryDraft, info: PluginInfo, model: object) -> BaseModel | None:
@@ -341,6 +387,12 @@ def _check_periodic(build: RegistryDraft) -> None:
                 build.problems.append(
                     InvalidDeclarationError(owner.plugin, "riverhost_periodic_jobs", reason)
                 )
+
+
+def _check_routes(build: RegistryDraft) -> None:
+    for path, owners in sorted(build.routes.items()):
+        if len(owners) > 1:
+            build.problems.append(DuplicateRouteError(path, [o.plugin for o in owners]))
 
 
 def _check_kinds(build: RegistryDraft) -> None:

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from riverhost.client import AsyncClient
     from riverhost.engine.host import Host
     from riverhost.job import Job, JobProgress
-    from riverhost.jobs import JobState
+    from riverhost.kinds import JobState
     from riverhost.registry import Registry
 
 __all__ = [

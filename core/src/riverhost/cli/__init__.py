@@ -17,6 +17,7 @@ from riverhost.cli.migrate_cmd import migrate
 from riverhost.cli.plugins_cmd import plugins
 from riverhost.cli.queues_cmd import queues
 from riverhost.cli.run_cmd import run
+from riverhost.cli.serve_cmd import serve
 from riverhost.cli.version import print_version
 from riverhost.errors import RiverhostError
 
@@ -87,6 +88,7 @@ cli.add_command(plugins)
 cli.add_command(migrate)
 cli.add_command(config)
 cli.add_command(run)
+cli.add_command(serve)
 cli.add_command(queues)
 cli.add_command(jobs)
 

@@ -19,7 +19,7 @@ from riverhost.client import Client, JobFilter
 from riverhost.durations import parse_duration
 from riverhost.errors import validation_message
 from riverhost.job import Job
-from riverhost.jobs import JobState
+from riverhost.kinds import JobState
 from riverhost.registry import load_registry
 
 __all__ = ["jobs"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from riverhost.cli._context import CliContext, pass_context
-from riverhost.engine.runner import run_host
+from riverhost.start import run_host
 
 __all__ = ["run"]
 

@@ -27,7 +27,9 @@ from riverhost.client.insert import (
 )
 from riverhost.client.listing import (
     JobFilter,
+    _count_statements,
     _deleted,
+    _estimated_rows,
     _list_statement,
     _one,
     _page,
@@ -169,6 +171,21 @@ class AsyncClient:
         """One page of jobs matching ``where``, newest first unless it says otherwise."""
         statement, params = _list_statement(where)
         return _page(await self._fetch(statement, params, conn), where.limit)
+
+    async def count(
+        self, where: JobFilter = JobFilter(), *, exact_up_to: int = 10_000
+    ) -> tuple[int, bool]:
+        """How many jobs ``where`` matches (its paging ignored): ``(count, False)`` exactly up
+        to ``exact_up_to``, past it ``(estimate, True)`` from the planner, so a total stays
+        cheap on a table of millions."""
+        exact, estimate, params = _count_statements(where, exact_up_to + 1)
+        row = await self._first(exact, params, None)
+        counted = int(row[0]) if row else 0
+        if counted <= exact_up_to:
+            return counted, False
+        plan = await self._first(estimate, params, None)
+        estimated = _estimated_rows(plan[0]) if plan else 0
+        return max(exact_up_to + 1, estimated), True
 
     async def cancel(self, job_id: int, *, conn: _AsyncConn | None = None) -> Job[dict[str, Any]]:
         """Cancel a job: at once if it waits, through its host if it runs (see River)."""

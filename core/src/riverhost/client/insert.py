@@ -24,7 +24,7 @@ from riverhost.db import adapt, queries
 from riverhost.db.unique import unique_key, unique_key_string, unique_states_bitmask
 from riverhost.errors import InsertError
 from riverhost.job import InsertResult, Job, job_state, new_job
-from riverhost.jobs import JobKind, JobState
+from riverhost.kinds import JobKind, JobState
 
 if TYPE_CHECKING:
     # Types only: riverhost.registry loads plugins and config, which a client does not need.

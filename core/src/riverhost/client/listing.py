@@ -19,7 +19,7 @@ from psycopg.types.json import Jsonb
 from riverhost.db import queries
 from riverhost.errors import JobNotFoundError, JobRunningError
 from riverhost.job import Job, JobPage, JobProgress
-from riverhost.jobs import JobState
+from riverhost.kinds import JobState
 
 __all__ = ["JobFilter"]
 
@@ -45,8 +45,35 @@ class JobFilter:
 
 
 def _list_statement(where: JobFilter) -> tuple[sql.Composed, dict[str, Any]]:
+    condition, params = _condition(where, paged=True)
+    order, _after = (
+        queries.JOB_LIST_NEWEST_FIRST if where.newest_first else queries.JOB_LIST_OLDEST_FIRST
+    )
+    params["limit"] = where.limit
+    statement = sql.SQL(queries.JOB_LIST).format(where=condition, order=sql.SQL(order))
+    return statement, params
+
+
+def _count_statements(
+    where: JobFilter, cap: int
+) -> tuple[sql.Composed, sql.Composed, dict[str, Any]]:
+    """The capped exact count of the jobs ``where`` matches (ignoring its paging) and the
+    EXPLAIN that estimates it when the cap is reached."""
+    condition, params = _condition(where, paged=False)
+    params["cap"] = cap
+    exact = sql.SQL(queries.JOB_COUNT_CAPPED).format(where=condition)
+    estimate = sql.SQL(queries.JOB_COUNT_EXPLAIN).format(where=condition)
+    return exact, estimate, params
+
+
+def _estimated_rows(plan: Any) -> int:
+    """The row estimate at the top of an ``EXPLAIN (FORMAT JSON)`` answer."""
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def _condition(where: JobFilter, *, paged: bool) -> tuple[sql.Composable, dict[str, Any]]:
     clauses: list[sql.Composable] = []
-    params: dict[str, Any] = {"limit": where.limit}
+    params: dict[str, Any] = {}
     checks: list[tuple[str, Sequence[Any]]] = [
         ("states", [str(s) for s in where.states]),
         ("queues", where.queues),
@@ -62,15 +89,14 @@ def _list_statement(where: JobFilter) -> tuple[sql.Composed, dict[str, Any]]:
     if where.metadata:
         params["metadata"] = Jsonb(dict(where.metadata))
         clauses.append(sql.SQL(queries.JOB_LIST_FILTERS["metadata"]))
-    order, after = (
+    _order, after = (
         queries.JOB_LIST_NEWEST_FIRST if where.newest_first else queries.JOB_LIST_OLDEST_FIRST
     )
-    if where.after is not None:
+    if paged and where.after is not None:
         params["after"] = where.after
         clauses.append(sql.SQL(after))
     condition = sql.SQL(" AND ").join(clauses) if clauses else sql.SQL(queries.JOB_LIST_ALL)
-    statement = sql.SQL(queries.JOB_LIST).format(where=condition, order=sql.SQL(order))
-    return statement, params
+    return condition, params
 
 
 def _page(rows: Sequence[Sequence[Any]], limit: int) -> JobPage:

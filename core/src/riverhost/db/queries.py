@@ -19,6 +19,8 @@ from typing import LiteralString
 from psycopg import sql
 
 __all__ = [
+    "ACTIVITY_RECENT",
+    "ACTIVITY_RECORD",
     "CANCEL",
     "CANCEL_ASKED",
     "CLEAN",
@@ -32,6 +34,7 @@ __all__ = [
     "GET",
     "GET_PROGRESS",
     "HOSTS_FORGET",
+    "HOSTS_LIVE",
     "HOST_CONTROL",
     "HOST_HEARTBEAT",
     "HOST_STOPPED",
@@ -41,6 +44,11 @@ __all__ = [
     "INSERT_PLAIN",
     "INSERT_PLAIN_QUIET",
     "JOB_COLUMNS",
+    "JOB_COUNT_CAPPED",
+    "JOB_COUNT_ESTIMATE",
+    "JOB_COUNT_EXPLAIN",
+    "JOB_EVENTS_FINALIZED",
+    "JOB_EVENTS_RUNNING",
     "JOB_LIST",
     "JOB_LIST_ALL",
     "JOB_LIST_FILTERS",
@@ -812,3 +820,67 @@ SELECT pg_notify(current_schema() || '.riverhost_control',
                                    'host', %(host)s::text)::text)
 """
 """riverhost's own control message to one host (River's channel has no host field)."""
+
+
+# --------------------------------------------------------------------------- operators
+
+ACTIVITY_RECORD: LiteralString = """
+INSERT INTO riverhost_activity (actor, via, action, job_id, queue, detail)
+VALUES (%(actor)s, %(via)s, %(action)s, %(job_id)s, %(queue)s, %(detail)s)
+"""
+"""One operator action (admin API or CLI)."""
+
+ACTIVITY_RECENT: LiteralString = """
+SELECT id, at, actor, via, action, job_id, queue, detail
+FROM riverhost_activity
+WHERE (%(job_id)s::bigint IS NULL OR job_id = %(job_id)s)
+ORDER BY id DESC
+LIMIT %(limit)s
+"""
+"""The newest operator actions, all or one job's (primary key; the job_id index)."""
+
+HOSTS_LIVE: LiteralString = """
+SELECT h.id, h.hostname, h.pid, h.version, h.started_at, h.heartbeat_at, h.queues, h.kinds,
+       h.id = (SELECT leader_id FROM river_leader WHERE name = 'default' AND expires_at > now())
+FROM riverhost_host AS h
+WHERE h.stopped_at IS NULL AND h.heartbeat_at > now() - %(lapse)s::interval
+ORDER BY h.started_at
+"""
+"""The live hosts (heartbeat within the lapse), each with whether it leads now."""
+
+JOB_COUNT_ESTIMATE: LiteralString = """
+SELECT reltuples::bigint FROM pg_class WHERE oid = 'river_job'::regclass
+"""
+"""The planner's row estimate of ``river_job``: free, and good enough past a million rows."""
+
+JOB_EVENTS_FINALIZED: LiteralString = """
+SELECT id, kind, queue, state::text, finalized_at
+FROM river_job
+WHERE state IN ('completed', 'cancelled', 'discarded') AND finalized_at > %(after)s
+ORDER BY finalized_at
+LIMIT 500
+"""
+"""Jobs finalized since the last look, for the event stream (river_job_state_and_finalized_at
+_index)."""
+
+JOB_EVENTS_RUNNING: LiteralString = """
+SELECT id, kind, queue, metadata -> 'progress'
+FROM river_job
+WHERE state = 'running'
+ORDER BY id
+LIMIT 1000
+"""
+"""Running jobs with their progress, for the event stream (river_job_prioritized_fetching_index,
+whose first column is the state)."""
+
+JOB_COUNT_CAPPED: LiteralString = """
+SELECT count(*) FROM (SELECT 1 FROM river_job WHERE {where} LIMIT %(cap)s) AS capped
+"""
+"""How many jobs a listing's filter matches, counting no further than ``cap`` (the filter's
+own indexes; a filter on nothing counts the primary key up to the cap)."""
+
+JOB_COUNT_EXPLAIN: LiteralString = """
+EXPLAIN (FORMAT JSON) SELECT 1 FROM river_job WHERE {where}
+"""
+"""The planner's estimate of how many jobs a filter matches: what a listing's total says once
+the exact count passes its cap."""

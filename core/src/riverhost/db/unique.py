@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from riverhost.jobs import UNIQUE_DEFAULT_STATES, JobState, UniqueOpts
+from riverhost.kinds import UNIQUE_DEFAULT_STATES, JobState, UniqueOpts
 
 __all__ = [
     "go_json",

@@ -25,7 +25,7 @@ import structlog
 from psycopg.types.json import Jsonb
 
 from riverhost import metrics
-from riverhost._asyncio import reraise_if_cancelling
+from riverhost._asyncio import reraise_if_cancelling, retry_delay
 from riverhost.db import queries
 from riverhost.db.cursors import AsyncCursors
 from riverhost.job import JobProgress
@@ -137,7 +137,7 @@ class Completer:
     async def _flush_with_backoff(self) -> None:
         if not await self._flush():
             self._failures += 1
-            await asyncio.sleep(min(0.1 * 2**self._failures, 5.0))
+            await asyncio.sleep(retry_delay(self._failures))
         else:
             self._failures = 0
 

@@ -18,7 +18,7 @@ import contextlib
 import gc
 import os
 import socket
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,13 +37,13 @@ from riverhost.engine.notifier import Notifier
 from riverhost.engine.outcomes import OutcomeReport
 from riverhost.engine.producer import Producer, fetchers
 from riverhost.engine.resources import PluginResources
-from riverhost.engine.services import Services, service
+from riverhost.engine.services import Service, Services, service
 from riverhost.engine.threads import WorkerThreads
 from riverhost.events import Event, EventBus
 from riverhost.maintenance.cleaner import Cleaner
+from riverhost.maintenance.enqueuer import PeriodicEnqueuer
 from riverhost.maintenance.heartbeat import Heartbeat
 from riverhost.maintenance.leader import Elector
-from riverhost.maintenance.periodic import PeriodicEnqueuer
 from riverhost.maintenance.rescuer import Rescuer
 from riverhost.maintenance.sampler import QueueSampler
 from riverhost.maintenance.scheduler import Scheduler
@@ -75,8 +75,11 @@ class Host:
         poll_only: bool = False,
         client_id: str | None = None,
         metrics_offset: int = 0,
+        services: Sequence[Service] = (),
     ) -> None:
         self.registry = registry
+        self._extra_services = tuple(services)
+        """Started before the engine's own and stopped after them (the HTTP server)."""
         self.url = url
         self.poll_only = poll_only
         self.client_id = client_id or new_client_id()
@@ -193,6 +196,7 @@ class Host:
         control = Control(self.producers, self.events, self.client_id, pool)
         services = Services()
         await services.start(
+            *self._extra_services,
             service("pools", _opener(pool, fetch_pool), _closer(fetch_pool, pool)),
             service("metrics", self._serve_metrics),
             service("worker_database", database.open, database.close),

@@ -18,7 +18,7 @@ import psycopg
 import structlog
 from psycopg import sql
 
-from riverhost._asyncio import reraise_if_cancelling
+from riverhost._asyncio import reraise_if_cancelling, retry_delay
 
 __all__ = ["Notifier"]
 
@@ -74,7 +74,7 @@ class Notifier:
                 failures += 1
                 if failures == 1:
                     log.warning("notifier.disconnected", error=str(exc))
-                await asyncio.sleep(min(0.1 * 2**failures, 5.0))
+                await asyncio.sleep(retry_delay(failures))
 
     def _dispatch(self, topic: str, payload: str) -> None:
         handler = self._handlers.get(topic)

@@ -30,7 +30,7 @@ import psycopg
 import structlog
 
 from riverhost import metrics
-from riverhost._asyncio import reraise_if_cancelling
+from riverhost._asyncio import reraise_if_cancelling, retry_delay
 from riverhost.client import NOTICE_TRAIL
 from riverhost.db import queries
 from riverhost.db.cursors import AsyncCursors
@@ -236,7 +236,7 @@ class Producer:
             self._failures += 1
             if self._failures == 1:
                 log.warning("producer.fetch_failed", queue=self.queue, error=str(exc))
-            await asyncio.sleep(min(0.1 * 2**self._failures, 5.0))
+            await asyncio.sleep(retry_delay(self._failures))
             self.wake()
             return []
         if self._failures:

@@ -1,29 +1,25 @@
-"""The start path of a host: config and overrides -> registry -> database -> engine(s).
-
-``riverhost run``, the supervisor's children and (later) the HTTP server's own start all go
-through here, with plain arguments, so nothing below the CLI needs the CLI. :class:`StartSpec`
-is what a fresh interpreter needs to rebuild the same config (the supervisor spawns children
-with it); :func:`run_host` does the whole start of ``riverhost run``; :func:`run_engine` runs
-one engine in this process until SIGINT / SIGTERM.
+"""Running an engine in this process: :func:`run_engine` until SIGINT / SIGTERM, and
+:class:`StartSpec`, what a fresh interpreter needs to rebuild the same config (the supervisor
+spawns its children with it). The whole start of ``riverhost run`` and ``riverhost serve``
+(registry, database, migrations, HTTP server) is :mod:`riverhost.start`, a layer above.
 """
 
 from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import structlog
 
 from riverhost import logging as riverhost_logging
 from riverhost.config import RiverhostConfig, load_config
-from riverhost.db.connect import database_url, redact
-from riverhost.db.migrate import migrate
 from riverhost.engine.host import Host
-from riverhost.registry import Registry, load_registry
+from riverhost.engine.services import Service
+from riverhost.registry import Registry
 
-__all__ = ["StartSpec", "run_engine", "run_host"]
+__all__ = ["StartSpec", "run_engine"]
 
 log = structlog.get_logger("riverhost.host")
 
@@ -52,43 +48,14 @@ class StartSpec:
         return config
 
 
-def run_host(
-    spec: StartSpec,
-    *,
-    config: RiverhostConfig | None = None,
-    processes: int = 1,
-    poll_only: bool = False,
-    migrate_first: bool = True,
+def run_engine(
+    registry: Registry, url: str, *, poll_only: bool = False, services: Sequence[Service] = ()
 ) -> None:
-    """Load the plugins, open the database (embedded unless a URL is set), migrate, and work
-    jobs in ``processes`` engine processes until SIGINT / SIGTERM."""
-    config = config if config is not None else spec.load()
-    registry = load_registry(config)
-    with database_url(config.database) as url:
-        if migrate_first:
-            migrate(url, lines=list(registry.migrations.values()))
-        log.info(
-            "host.started",
-            database=redact(url),
-            plugins=[info.name for info in registry.loaded.enabled()],
-            kinds=sorted(registry.kinds),
-            queues={name: q.max_workers for name, q in registry.queues.items()},
-            processes=processes,
-        )
-        if processes == 1:
-            run_engine(registry, url, poll_only=poll_only)
-        else:
-            from riverhost.engine.supervisor import supervise
-
-            supervise(spec, config, url, processes=processes, poll_only=poll_only)
-        log.info("host.exited")
-
-
-def run_engine(registry: Registry, url: str, *, poll_only: bool = False) -> None:
-    """Run one engine in this process until SIGINT / SIGTERM (twice: at once)."""
+    """Run one engine in this process until SIGINT / SIGTERM (twice: at once); ``services``
+    (the HTTP server) start before the engine's own and stop after them."""
 
     async def main() -> None:
-        host = Host(registry, url, poll_only=poll_only)
+        host = Host(registry, url, poll_only=poll_only, services=services)
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, host.stop)

@@ -1,0 +1,258 @@
+"""The admin API, ``/api/v1/admin``: what an operator does to jobs and queues, and what the
+fleet is made of. The seeds' two routes keep their shapes: ``GET /jobs?state=running&limit=50``
+answers ``{"jobs": [...], "total": N}`` and ``DELETE /jobs/{id}`` cancels. Every change (insert,
+cancel, retry, delete, pause, resume) is recorded in the activity table under the token's name.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from riverhost import activity
+from riverhost.args import InsertOpts, RawArgs
+from riverhost.client import JobFilter
+from riverhost.db import queries
+from riverhost.errors import InsertError, validation_message
+from riverhost.http.app import AppState, state_of
+from riverhost.job import JobProgress
+from riverhost.kinds import JobState
+from riverhost.views import (
+    ActivityView,
+    HostView,
+    JobListView,
+    JobView,
+    KindView,
+    PluginView,
+    QueueView,
+)
+
+__all__ = ["router"]
+
+
+def actor(request: Request) -> str:
+    """Who is asking: the name of the request's token (401 / 403 otherwise)."""
+    return state_of(request).auth.actor(request)
+
+
+Actor = Annotated[str, Depends(actor)]
+State = Annotated[AppState, Depends(state_of)]
+
+router = APIRouter(prefix="/api/v1/admin", tags=["admin"], dependencies=[Depends(actor)])
+
+
+# --------------------------------------------------------------------------- jobs
+
+
+@router.get("/jobs", summary="List jobs (newest first)")
+async def list_jobs(
+    state: State,
+    states: Annotated[list[JobState], Query(alias="state")] = [],  # noqa: B006 - FastAPI copies
+    queue: Annotated[list[str], Query()] = [],  # noqa: B006
+    kind: Annotated[list[str], Query()] = [],  # noqa: B006
+    tag: Annotated[list[str], Query()] = [],  # noqa: B006
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after: Annotated[int | None, Query(ge=0, description="the previous page's cursor")] = None,
+    oldest_first: bool = False,
+) -> JobListView:
+    """One page of jobs matching every filter given (each repeatable), with their total."""
+    where = JobFilter(
+        states=states,
+        queues=queue,
+        kinds=kind,
+        tags=tag,
+        limit=limit,
+        after=after,
+        newest_first=not oldest_first,
+    )
+    page = await state.client.list(where)
+    total, estimated = await state.client.count(where)
+    return JobListView(
+        jobs=[JobView.of(job) for job in page.jobs],
+        total=total,
+        total_is_estimate=estimated,
+        cursor=page.cursor,
+    )
+
+
+@router.get("/jobs/{job_id}", summary="One job, with every attempt's error and trace")
+async def get_job(job_id: int, state: State) -> JobView:
+    return JobView.of(await state.client.get(job_id))
+
+
+@router.get("/jobs/{job_id}/progress", summary="A job's latest progress (the seeds' JobProgress)")
+async def get_progress(job_id: int, state: State) -> JobProgress | None:
+    return await state.client.get_progress(job_id)
+
+
+class InsertBody(BaseModel):
+    """A job to insert. Args are checked by the kind's model when a plugin here declares it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(min_length=1, max_length=255)
+    args: dict[str, Any] = Field(default_factory=dict)
+    queue: str | None = None
+    priority: int | None = Field(default=None, ge=1, le=4)
+    max_attempts: int | None = Field(default=None, ge=1, le=32_767)
+    delay_seconds: float | None = Field(default=None, ge=0, description="run this much later")
+    tags: list[str] | None = None
+
+
+class InsertAnswer(BaseModel):
+    job: JobView
+    duplicate: bool
+
+
+@router.post("/jobs", status_code=201, summary="Insert a job")
+async def insert_job(body: InsertBody, state: State, who: Actor) -> InsertAnswer:
+    registered = state.registry.kinds.get(body.kind)
+    args = body.args
+    if registered is not None:
+        try:
+            model = registered.spec.args.model_validate(args)
+        except ValidationError as exc:
+            reason = f"args do not fit {registered.spec.args.__name__}: {validation_message(exc)}"
+            raise InsertError(0, body.kind, reason) from exc
+        args = model.model_dump(mode="json")
+    try:
+        opts = InsertOpts(
+            queue=body.queue,
+            priority=body.priority,
+            max_attempts=body.max_attempts,
+            tags=tuple(body.tags) if body.tags is not None else None,
+            scheduled_at=(
+                datetime.now(UTC) + timedelta(seconds=body.delay_seconds)
+                if body.delay_seconds
+                else None
+            ),
+        )
+    except ValidationError as exc:
+        raise InsertError(0, body.kind, validation_message(exc)) from exc
+    result = await state.client.insert(RawArgs(body.kind, args), opts)
+    await activity.record(
+        state.pool,
+        who,
+        "api",
+        "insert",
+        job_id=result.job.id,
+        queue=result.job.queue,
+        detail={"kind": body.kind, "duplicate": result.duplicate},
+    )
+    return InsertAnswer(job=JobView.of(result.job), duplicate=result.duplicate)
+
+
+@router.delete("/jobs/{job_id}", summary="Cancel a job (running ones through their host)")
+async def delete_job(job_id: int, state: State, who: Actor) -> JobView:
+    """The seeds' DELETE: cancels. To remove a finished job use ``POST /jobs/{id}/delete``."""
+    return await _act(state, who, "cancel", job_id)
+
+
+@router.post("/jobs/{job_id}/cancel", summary="Cancel a job (running ones through their host)")
+async def cancel_job(job_id: int, state: State, who: Actor) -> JobView:
+    return await _act(state, who, "cancel", job_id)
+
+
+@router.post("/jobs/{job_id}/retry", summary="Make a job available now")
+async def retry_job(job_id: int, state: State, who: Actor) -> JobView:
+    return await _act(state, who, "retry", job_id)
+
+
+@router.post("/jobs/{job_id}/delete", summary="Delete a job that is not running")
+async def remove_job(job_id: int, state: State, who: Actor) -> JobView:
+    return await _act(state, who, "delete", job_id)
+
+
+async def _act(
+    state: AppState, who: str, action: Literal["cancel", "retry", "delete"], job_id: int
+) -> JobView:
+    operation = {
+        "cancel": state.client.cancel,
+        "retry": state.client.retry,
+        "delete": state.client.delete,
+    }[action]
+    job = await operation(job_id)
+    await activity.record(state.pool, who, "api", action, job_id=job_id, queue=job.queue)
+    return JobView.of(job)
+
+
+@router.get(
+    "/events",
+    summary="Job outcomes and progress as server-sent events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def events(
+    request: Request,
+    state: State,
+    job: Annotated[int | None, Query(description="only this job's events")] = None,
+) -> StreamingResponse:
+    """``event: progress`` (``{job_id, kind, queue, progress}``) while jobs run and
+    ``event: job`` (``{job_id, kind, queue, state}``) as they finish, fleet-wide."""
+    return StreamingResponse(
+        state.events.stream(request, job),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+# --------------------------------------------------------------------------- the fleet
+
+
+@router.get("/queues", summary="Queues with their unfinished jobs per state")
+async def list_queues(state: State) -> list[QueueView]:
+    return [QueueView.of(queue) for queue in await state.client.list_queues()]
+
+
+@router.post("/queues/{name}/pause", summary="Pause a queue for the whole fleet ('*': all)")
+async def pause_queue(name: str, state: State, who: Actor) -> list[QueueView]:
+    await state.client.pause_queue(name)
+    await activity.record(state.pool, who, "api", "pause", queue=name)
+    return await list_queues(state)
+
+
+@router.post("/queues/{name}/resume", summary="Resume a queue for the whole fleet ('*': all)")
+async def resume_queue(name: str, state: State, who: Actor) -> list[QueueView]:
+    await state.client.resume_queue(name)
+    await activity.record(state.pool, who, "api", "resume", queue=name)
+    return await list_queues(state)
+
+
+@router.get("/plugins", summary="The plugins this server loaded, with their kinds and webhooks")
+async def list_plugins(state: State) -> list[PluginView]:
+    return PluginView.all_of(state.registry)
+
+
+@router.get("/kinds", summary="Every job kind this server knows")
+async def list_kinds(state: State) -> list[KindView]:
+    periodic: dict[str, list[str]] = {}
+    for job_id, registered in state.registry.periodic.items():
+        periodic.setdefault(registered.spec.kind, []).append(job_id)
+    return [
+        KindView.of(registered, sorted(periodic.get(kind, [])))
+        for kind, registered in state.registry.kinds.items()
+    ]
+
+
+@router.get("/hosts", summary="Live hosts (by heartbeat), what each serves, and the leader")
+async def list_hosts(state: State) -> list[HostView]:
+    lapse = state.registry.config.maintenance.host_lapse
+    async with state.pool.connection() as conn:
+        rows = await (await conn.execute(queries.HOSTS_LIVE, {"lapse": lapse})).fetchall()
+    return [HostView.of_row(row) for row in rows]
+
+
+@router.get("/activity", summary="Operator actions, newest first")
+async def list_activity(
+    state: State,
+    job_id: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[ActivityView]:
+    async with state.pool.connection() as conn:
+        cursor = await conn.execute(queries.ACTIVITY_RECENT, {"job_id": job_id, "limit": limit})
+        rows = await cursor.fetchall()
+    return [ActivityView.of_row(row) for row in rows]
