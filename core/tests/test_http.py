@@ -174,8 +174,8 @@ def test_an_insert_of_a_declared_kind_is_checked_by_its_model_naming_the_field(a
     undeclared = api.post("/jobs", json={"kind": "someone_elses", "args": {"a": 1}})
 
     assert bad.status_code == 422
-    assert "StepArgs" in bad.json()["detail"]
-    assert "steps" in bad.json()["detail"]
+    assert "StepArgs" in bad.json()["detail"][0]["msg"]
+    assert "steps" in bad.json()["detail"][0]["msg"]
     assert unknown_field.status_code == 422
     assert unknown_field.json()["detail"][0]["loc"] == ["body", "colour"]
     assert undeclared.status_code == 201

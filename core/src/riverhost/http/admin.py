@@ -6,19 +6,20 @@ cancel, retry, delete, pause, resume) is recorded in the activity table under th
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from riverhost import activity
 from riverhost.args import InsertOpts, RawArgs
 from riverhost.client import JobFilter
 from riverhost.db import queries
 from riverhost.errors import InsertError, validation_message
-from riverhost.http.app import AppState, state_of
+from riverhost.http.app import AppState, refusals, state_of
 from riverhost.job import JobProgress
 from riverhost.kinds import JobState
 from riverhost.views import (
@@ -40,9 +41,20 @@ def actor(request: Request) -> str:
 
 
 Actor = Annotated[str, Depends(actor)]
+
+Text = Annotated[str, Field(max_length=255, pattern=r"^[^\x00]*$")]
+"""A name given by a client: no NUL character (PostgreSQL's text holds none)."""
+Filter = Annotated[list[Text], Query()]
+
+MAX_DELAY = 10 * 365 * 24 * 3600.0
 State = Annotated[AppState, Depends(state_of)]
 
-router = APIRouter(prefix="/api/v1/admin", tags=["admin"], dependencies=[Depends(actor)])
+router = APIRouter(
+    prefix="/api/v1/admin",
+    tags=["admin"],
+    dependencies=[Depends(actor)],
+    responses=refusals(401, 403),
+)
 
 
 # --------------------------------------------------------------------------- jobs
@@ -52,9 +64,9 @@ router = APIRouter(prefix="/api/v1/admin", tags=["admin"], dependencies=[Depends
 async def list_jobs(
     state: State,
     states: Annotated[list[JobState], Query(alias="state")] = [],  # noqa: B006 - FastAPI copies
-    queue: Annotated[list[str], Query()] = [],  # noqa: B006
-    kind: Annotated[list[str], Query()] = [],  # noqa: B006
-    tag: Annotated[list[str], Query()] = [],  # noqa: B006
+    queue: Filter = [],  # noqa: B006
+    kind: Filter = [],  # noqa: B006
+    tag: Filter = [],  # noqa: B006
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     after: Annotated[int | None, Query(ge=0, description="the previous page's cursor")] = None,
     oldest_first: bool = False,
@@ -79,12 +91,20 @@ async def list_jobs(
     )
 
 
-@router.get("/jobs/{job_id}", summary="One job, with every attempt's error and trace")
+@router.get(
+    "/jobs/{job_id}",
+    summary="One job, with every attempt's error and trace",
+    responses=refusals(404),
+)
 async def get_job(job_id: int, state: State) -> JobView:
     return JobView.of(await state.client.get(job_id))
 
 
-@router.get("/jobs/{job_id}/progress", summary="A job's latest progress (the seeds' JobProgress)")
+@router.get(
+    "/jobs/{job_id}/progress",
+    summary="A job's latest progress (the seeds' JobProgress)",
+    responses=refusals(404),
+)
 async def get_progress(job_id: int, state: State) -> JobProgress | None:
     return await state.client.get_progress(job_id)
 
@@ -94,13 +114,41 @@ class InsertBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: str = Field(min_length=1, max_length=255)
+    kind: Text = Field(min_length=1, max_length=255)
     args: dict[str, Any] = Field(default_factory=dict)
-    queue: str | None = None
+    queue: Text | None = None
     priority: int | None = Field(default=None, ge=1, le=4)
     max_attempts: int | None = Field(default=None, ge=1, le=32_767)
-    delay_seconds: float | None = Field(default=None, ge=0, description="run this much later")
-    tags: list[str] | None = None
+    delay_seconds: float | None = Field(
+        default=None, ge=0, le=MAX_DELAY, description="run this much later (at most ten years)"
+    )
+    tags: list[Text] | None = None
+
+    @field_validator("args")
+    @classmethod
+    def _storable(cls, args: dict[str, Any]) -> dict[str, Any]:
+        # PostgreSQL's jsonb holds no NUL character and no lone UTF-16 surrogate.
+        for text in _strings(args):
+            if "\x00" in text:
+                raise ValueError("args may not contain the NUL character (PostgreSQL refuses it)")
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise ValueError(f"args hold text that is not valid Unicode: {exc.reason}") from exc
+        return args
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in a JSON value, keys included."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
 
 
 class InsertAnswer(BaseModel):
@@ -108,7 +156,7 @@ class InsertAnswer(BaseModel):
     duplicate: bool
 
 
-@router.post("/jobs", status_code=201, summary="Insert a job")
+@router.post("/jobs", status_code=201, summary="Insert a job", responses=refusals(400, 413))
 async def insert_job(body: InsertBody, state: State, who: Actor) -> InsertAnswer:
     registered = state.registry.kinds.get(body.kind)
     args = body.args
@@ -146,23 +194,37 @@ async def insert_job(body: InsertBody, state: State, who: Actor) -> InsertAnswer
     return InsertAnswer(job=JobView.of(result.job), duplicate=result.duplicate)
 
 
-@router.delete("/jobs/{job_id}", summary="Cancel a job (running ones through their host)")
+@router.delete(
+    "/jobs/{job_id}",
+    summary="Cancel a job (running ones through their host)",
+    responses=refusals(404),
+)
 async def delete_job(job_id: int, state: State, who: Actor) -> JobView:
     """The seeds' DELETE: cancels. To remove a finished job use ``POST /jobs/{id}/delete``."""
     return await _act(state, who, "cancel", job_id)
 
 
-@router.post("/jobs/{job_id}/cancel", summary="Cancel a job (running ones through their host)")
+@router.post(
+    "/jobs/{job_id}/cancel",
+    summary="Cancel a job (running ones through their host)",
+    responses=refusals(404),
+)
 async def cancel_job(job_id: int, state: State, who: Actor) -> JobView:
     return await _act(state, who, "cancel", job_id)
 
 
-@router.post("/jobs/{job_id}/retry", summary="Make a job available now")
+@router.post(
+    "/jobs/{job_id}/retry", summary="Make a job available now", responses=refusals(404, 409)
+)
 async def retry_job(job_id: int, state: State, who: Actor) -> JobView:
     return await _act(state, who, "retry", job_id)
 
 
-@router.post("/jobs/{job_id}/delete", summary="Delete a job that is not running")
+@router.post(
+    "/jobs/{job_id}/delete",
+    summary="Delete a job that is not running",
+    responses=refusals(404, 409),
+)
 async def remove_job(job_id: int, state: State, who: Actor) -> JobView:
     return await _act(state, who, "delete", job_id)
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from psycopg_pool import AsyncConnectionPool
+from pydantic import BaseModel
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from riverhost._version import __version__
@@ -23,7 +25,7 @@ from riverhost.http.auth import Auth
 from riverhost.http.events import FleetEvents
 from riverhost.registry import Registry
 
-__all__ = ["AppState", "create_app", "state_of"]
+__all__ = ["AppState", "ErrorAnswer", "create_app", "refusals", "state_of"]
 
 
 @dataclass
@@ -68,9 +70,38 @@ def create_app(state: AppState, *, max_body: int = 1024 * 1024) -> FastAPI:
     dashboard.mount_static(app)
     app.add_exception_handler(JobNotFoundError, _status(404))
     app.add_exception_handler(JobRunningError, _status(409))
-    app.add_exception_handler(InsertError, _status(422))
+    app.add_exception_handler(InsertError, _unprocessable)
+    # A value the database refuses (out of range, an invalid character) came from the request.
+    app.add_exception_handler(psycopg.DataError, _unprocessable)
     app.add_middleware(_BodyLimit, max_body=max_body)
     return app
+
+
+class ErrorAnswer(BaseModel):
+    """Why a request was refused."""
+
+    detail: str
+
+
+def refusals(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the refusals a route may answer (422 is FastAPI's own)."""
+    said = {
+        400: "a body that cannot be read (not UTF-8 JSON)",
+        401: "no token (Authorization: Bearer <token>)",
+        403: "a token that is not one of the server's",
+        404: "no such job",
+        409: "the job is running; cancel it first",
+        413: "request body over http.max_body",
+    }
+    return {code: {"model": ErrorAnswer, "description": said[code]} for code in codes}
+
+
+async def _unprocessable(_request: Request, exc: Exception) -> JSONResponse:
+    """A job that cannot be inserted as given, or a value the database refuses: 422 in
+    FastAPI's shape, naming the reason."""
+    message = str(exc) if isinstance(exc, InsertError) else f"the database refused: {exc}"
+    problem = {"loc": ["body"], "msg": message, "type": "value_error"}
+    return JSONResponse({"detail": [problem]}, status_code=422)
 
 
 def _status(code: int) -> Any:

@@ -20,7 +20,7 @@ from fastapi import APIRouter, Body, Depends, Header, HTTPException, Request
 from pydantic import BaseModel
 
 from riverhost.args import InsertOpts
-from riverhost.http.app import state_of
+from riverhost.http.app import ErrorAnswer, state_of
 from riverhost.registry import RegisteredRoute, Registry
 from riverhost.webhooks import WEBHOOK_PREFIX, WebhookContext
 
@@ -46,7 +46,12 @@ def router_for(registry: Registry) -> APIRouter:
             status_code=202,
             summary=registered.spec.summary or f"Webhook of plugin {registered.plugin.name}",
             response_model=WebhookAnswer,
-            responses={401: {"description": "no secret"}, 403: {"description": "wrong secret"}},
+            responses={
+                400: {"model": ErrorAnswer, "description": "a body that cannot be read"},
+                401: {"model": ErrorAnswer, "description": "no X-Webhook-Secret"},
+                403: {"model": ErrorAnswer, "description": "a wrong X-Webhook-Secret"},
+                413: {"model": ErrorAnswer, "description": "request body over http.max_body"},
+            },
         )
     return router
 
