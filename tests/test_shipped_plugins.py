@@ -44,3 +44,27 @@ def test_shipped_plugins_register_together_without_clashes():
     report = json.loads(result.stdout)
     assert report["ok"] is True
     assert sorted(report["plugins"]) == shipped()
+
+
+def test_plugins_new_writes_every_template_from_the_installed_wheel(tmp_path):
+    # The templates are package data: a wheel that left them out would write nothing here.
+    result = subprocess.run(
+        [sys.executable, "-m", "riverhost", "plugins", "new", "wheeled", "--dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env=command_environment(),
+        check=False,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    written = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()}
+    assert {
+        "pyproject.toml",
+        "README.md",
+        "src/riverhost_wheeled/plugin.py",
+        "src/riverhost_wheeled/jobs.py",
+        "src/riverhost_wheeled/migrations/001_create_items.sql",
+        "tests/conftest.py",
+        "tests/test_jobs.py",
+    } <= written

@@ -406,3 +406,24 @@ def test_settings_for_a_plugin_that_takes_none_are_refused_not_ignored():
     [problem] = problems_of(exc_info, PluginSettingsError)
     assert "plugins.quiet" in str(problem)
     assert "this plugin takes no settings" in str(problem)
+
+
+def test_a_required_setting_left_unset_is_named_with_the_variable_that_sets_it():
+    class Settings(BaseModel):
+        base_url: str
+        page_size: int = 50
+
+    class Films:
+        @hookimpl
+        def riverhost_settings_model(self):
+            return Settings
+
+    with pytest.raises(RegistryError) as exc_info:
+        registry_from_objects(("films", Films()), settings={"films": {"page_size": 10}})
+
+    [problem] = problems_of(exc_info, PluginSettingsError)
+    [missing] = problem.problems
+    assert str(missing) == (
+        "plugins.films.base_url = (not set) (from nowhere): "
+        "required: set it in the config file or as RIVERHOST_PLUGINS__FILMS__BASE_URL"
+    )

@@ -473,6 +473,15 @@ def _put(
     sources[dotted] = source
 
 
+class _NotSet:
+    def __repr__(self) -> str:
+        return "(not set)"
+
+
+_NOT_SET = _NotSet()
+"""The value of a :class:`ConfigProblem` for a required key that nothing set."""
+
+
 def problems_from_validation(
     exc: ValidationError,
     prefix: tuple[str, ...],
@@ -489,12 +498,17 @@ def problems_from_validation(
         if loc[-1:] == ("[key]",):  # the key itself is bad (a queue name); input is the key
             loc = loc[:-1]
         path = ".".join((*prefix, *loc)) or "(top level)"
-        message = error["msg"]
-        if error["type"] == "extra_forbidden":
+        message, value, source = error["msg"], error["input"], _source_for(path, sources)
+        if error["type"] == "missing":
+            # pydantic's input is the enclosing section, and nothing set the key: say that.
+            variable = "RIVERHOST_" + "__".join(part.upper() for part in path.split("."))
+            value, source = _NOT_SET, "nowhere"
+            message = f"required: set it in the config file or as {variable}"
+        elif error["type"] == "extra_forbidden":
             message = "unknown key" + _known_keys_hint(model, loc)
         elif message.startswith("Value error, "):
             message = message.removeprefix("Value error, ")
-        problems.append(ConfigProblem(path, error["input"], _source_for(path, sources), message))
+        problems.append(ConfigProblem(path, value, source, message))
     return problems
 
 

@@ -184,12 +184,13 @@ class RunJob(Protocol):
 def run_job_fixture(database_url: str) -> RunJob:
     """Work one job of your plugin on the real engine, in this test's fresh database.
 
-    ``plugins`` is your plugin module (or a list of modules / ``(name, object)`` pairs),
+    ``plugins`` is your plugin module, a ``(name, module)`` pair (a bare module is named by
+    its last dotted part: ``riverhost_foo.plugin`` is ``plugin``), or a list of them;
     ``settings`` the plugins' config sections by name; the plugins' migrations are run first.
     Returns the :class:`JobRun` once the job's first attempt has ended::
 
         async def test_sync_stores_items(run_job):
-            run = await run_job(plugin, SyncArgs(account_id=7), settings={"foo": {...}})
+            run = await run_job(("foo", plugin), SyncArgs(account_id=7), settings={"foo": {...}})
             assert run.state == "completed"
             assert run.output == {"stored": 3}
     """
@@ -203,11 +204,18 @@ def run_job_fixture(database_url: str) -> RunJob:
         opts: InsertOpts | None = None,
         timeout: float = 30.0,
     ) -> JobRun:
-        listed = list(plugins) if isinstance(plugins, list | tuple) else [plugins]
+        listed = _plugin_list(plugins)
         registry = registry_from_objects(*listed, settings=settings)
         return await work_one_job(registry, database_url, args, opts=opts, timeout=timeout)
 
     return run
+
+
+def _plugin_list(plugins: object | Sequence[object]) -> list[object]:
+    # One (name, object) pair is one plugin, not two: run_job(("foo", plugin), ...).
+    if isinstance(plugins, tuple) and len(plugins) == 2 and isinstance(plugins[0], str):
+        return [plugins]
+    return list(plugins) if isinstance(plugins, list | tuple) else [plugins]
 
 
 @pytest.fixture

@@ -1,11 +1,14 @@
-"""``riverhost plugins list | kinds | check``."""
+"""``riverhost plugins list | kinds | check | new``."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
 from riverhost.cli._context import CliContext, pass_context
 from riverhost.cli._output import echo_json, echo_table
+from riverhost.cli.scaffold import ScaffoldError, plan_scaffold, write_scaffold
 from riverhost.durations import format_duration
 from riverhost.errors import RegistryError
 from riverhost.plugins import PluginStatus, load_plugins
@@ -142,3 +145,37 @@ def check(context: CliContext, as_json: bool) -> None:
         click.echo(f"error: {RegistryError(draft.problems)}", err=True)
     if draft.problems:
         raise SystemExit(1)
+
+
+@plugins.command("new")
+@click.argument("name")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=True, dir_okay=True, path_type=Path),
+    help="Folder to write the plugin into; new or empty (default: ./riverhost-NAME).",
+)
+def new(name: str, directory: Path | None) -> None:
+    """Write a new plugin distribution NAME that works as written: one job kind calling an
+    HTTP API and writing a table, its tests, a README and pyproject.toml."""
+    try:
+        scaffold = plan_scaffold(name, directory)
+    except ScaffoldError as exc:
+        raise click.BadParameter(str(exc), param_hint=exc.param) from exc
+    write_scaffold(scaffold)
+    where = scaffold.directory
+    click.echo(f"wrote plugin {scaffold.name!r} ({scaffold.dist}) in {where}/")
+    for path in sorted(scaffold.files):
+        click.echo(f"  {path}")
+    shown = str(where) if where.is_absolute() else f"./{where}"  # pip reads "x[test]" as a name
+    steps = [
+        (f"pip install -e '{shown}[test]'", "install it beside riverhost (uv pip works too)"),
+        ("riverhost plugins list", f"{scaffold.name} shows as enabled"),
+        (f"pytest {shown}/tests", "its tests, on the embedded PostgreSQL"),
+        ("riverhost run", f"works {scaffold.name}_fetch jobs (configure plugins.{scaffold.name})"),
+    ]
+    width = max(len(command) for command, _ in steps)
+    click.echo("\nNext steps:")
+    for command, why in steps:
+        click.echo(f"  {command.ljust(width)}  # {why}")
+    click.echo(f"See {shown}/README.md and riverhost's guide docs/writing-a-plugin.md.")
