@@ -152,6 +152,25 @@ def test_bad_config_is_reported_with_every_key_and_exit_code_one(riverhost):
     assert "jobs.poll_interval = 'soon' (from env RIVER_POLL_INTERVAL)" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "command", [("jobs", "list"), ("queues", "list"), ("migrate",), ("config", "show")]
+)
+def test_a_malformed_database_url_is_refused_by_every_command_without_a_traceback(
+    riverhost, command
+):
+    env = {"RIVERHOST_DATABASE_URL": "mysql://app:secret@db.example/jobs"}
+
+    result = riverhost(*command, env=env)
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "secret" not in result.stderr
+    assert "database.url = 'mysql://app:***@db.example/jobs' (from env RIVERHOST_DATABASE_URL)" in (
+        result.stderr
+    )
+    assert "expected postgresql://user@host:port/db" in result.stderr
+
+
 def test_bad_cli_arguments_are_a_usage_error(riverhost):
     result = riverhost("plugins", "list", "--colour")
 

@@ -18,7 +18,8 @@ import structlog
 
 from riverhost import logging as riverhost_logging
 from riverhost.config import RiverhostConfig, load_config
-from riverhost.db.connect import database_url, redact
+from riverhost.conninfo import redact
+from riverhost.db.connect import database_url
 from riverhost.db.migrate import migrate
 from riverhost.engine.host import Host
 from riverhost.registry import Registry, load_registry
