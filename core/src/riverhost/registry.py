@@ -15,7 +15,6 @@ from types import MappingProxyType
 from typing import TypeVar
 
 import pluggy
-import structlog
 from pydantic import BaseModel, ValidationError
 
 from riverhost.config import RiverhostConfig, load_config, problems_from_validation
@@ -34,6 +33,7 @@ from riverhost.errors import (
     validation_message,
 )
 from riverhost.jobs import JobKind, QueueSpec
+from riverhost.logging import get_logger
 from riverhost.periodic import PeriodicJob
 from riverhost.plugins import LoadedPlugins, PluginInfo, load_plugins, register_objects
 
@@ -49,7 +49,7 @@ __all__ = [
     "registry_from_objects",
 ]
 
-log = structlog.get_logger("riverhost.registry")
+log = get_logger("riverhost.registry")
 T = TypeVar("T")
 
 

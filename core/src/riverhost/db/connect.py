@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import structlog
-
 from riverhost.config import DatabaseConfig
 from riverhost.db.embedded import EmbeddedPostgres, default_data_dir
+from riverhost.logging import get_logger
 
 __all__ = ["database_url"]
 
-log = structlog.get_logger("riverhost.db")
+log = get_logger("riverhost.db")
 
 
 @contextmanager

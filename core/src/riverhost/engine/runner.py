@@ -14,19 +14,18 @@ import signal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-import structlog
-
 from riverhost import logging as riverhost_logging
 from riverhost.config import RiverhostConfig, load_config
 from riverhost.conninfo import redact
 from riverhost.db.connect import database_url
 from riverhost.db.migrate import migrate
 from riverhost.engine.host import Host
+from riverhost.logging import get_logger
 from riverhost.registry import Registry, load_registry
 
 __all__ = ["StartSpec", "run_engine", "run_host"]
 
-log = structlog.get_logger("riverhost.host")
+log = get_logger("riverhost.host")
 
 
 @dataclass(frozen=True)
