@@ -175,9 +175,16 @@ def insert(
 
 def _delay(value: str) -> timedelta:
     try:
-        return parse_duration(value)
+        delay = parse_duration(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--in") from exc
+    if delay < timedelta(0):
+        # A scheduled_at before created_at: a job in the past is `--in 0s` (or no --in).
+        raise click.BadParameter(
+            f"must not be negative, got {value!r}; leave --in out to run it now",
+            param_hint="--in",
+        )
+    return delay
 
 
 def _act(verb: str, help_text: str) -> None:
