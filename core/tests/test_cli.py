@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import psycopg
 import pytest
 
 
@@ -247,6 +248,8 @@ def test_jobs_command_inserts_lists_shows_cancels_retries_and_deletes(database_u
         (("alpha_scan", '{"path": "/a"}', "--in", "-5m"), 2, "--in: must not be negative"),
         (("alpha_scan", '{"path": "/a"}', "--tag", "no spaces"), 2, "bad insert option: tags"),
         (("alpha_scan", '{"path": "/a"}', "--priority", "9"), 2, "--priority"),
+        (('bad"kind; drop', "{}"), 2, "Invalid value for KIND: 'bad\"kind; drop' breaks River's"),
+        (("bell\akind", "{}"), 2, "Invalid value for KIND: 'bell\\x07kind' breaks River's"),
     ],
     ids=[
         "not-json",
@@ -257,6 +260,8 @@ def test_jobs_command_inserts_lists_shows_cancels_retries_and_deletes(database_u
         "negative-delay",
         "bad-tag",
         "bad-priority",
+        "kind-with-punctuation",
+        "kind-with-control-character",
     ],
 )
 def test_jobs_insert_refuses_bad_input_saying_what_and_where_and_inserts_nothing(
@@ -294,3 +299,26 @@ def test_commands_say_plainly_when_the_database_is_unreachable_or_never_migrated
         assert 'no River schema yet (relation "river_job" does not exist)' in result.stderr
         assert "run `riverhost migrate`" in result.stderr
     assert "inserted" not in inserting.stderr
+
+
+def test_tables_print_kinds_and_queues_with_control_characters_escaped(database_url, riverhost):
+    env = {"RIVERHOST_DATABASE_URL": database_url}
+    kind, queue = "evil\nkind\x1b[31m", "q\tueue"
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO river_job (kind, queue, args) VALUES (%s, %s, '{}')", (kind, queue)
+        )
+
+    jobs = riverhost("jobs", "list", env=env)
+    queues = riverhost("queues", "list", env=env)
+    listed = json.loads(riverhost("jobs", "list", "--json", env=env).stdout)
+
+    for result in (jobs, queues):
+        assert result.returncode == 0, result.stderr
+        assert len(result.stdout.splitlines()) == 2, result.stdout
+        assert "\x1b" not in result.stdout
+        assert "\t" not in result.stdout
+    assert jobs.stdout.splitlines()[1].split()[1:3] == ["evil\\nkind\\x1b[31m", "q\\tueue"]
+    assert queues.stdout.splitlines()[1].split()[0] == "q\\tueue"
+    assert "evil\\nkind\\x1b[31m (1)" in queues.stdout
+    assert (listed["jobs"][0]["kind"], listed["jobs"][0]["queue"]) == (kind, queue)

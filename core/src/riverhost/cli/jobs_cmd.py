@@ -19,7 +19,7 @@ from riverhost.client import Client, JobFilter
 from riverhost.durations import parse_duration
 from riverhost.errors import validation_message
 from riverhost.job import Job
-from riverhost.jobs import JobState
+from riverhost.jobs import JobState, kind_problem
 from riverhost.registry import load_registry
 
 __all__ = ["jobs"]
@@ -123,6 +123,8 @@ def insert(
     A kind a loaded plugin declares gets its args checked against the plugin's model and the
     kind's declared options; another kind goes in as given, for a host that has its plugin.
     """
+    if (problem := kind_problem(kind)) is not None:
+        raise click.BadParameter(problem, param_hint="KIND")
     try:
         values = json.loads(args)
     except ValueError as exc:
