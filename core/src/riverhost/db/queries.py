@@ -79,6 +79,19 @@ _J_COLUMNS: LiteralString = (
     "j.tags, j.unique_key, j.unique_states"
 )
 
+_J_METADATA: LiteralString = (
+    "CASE WHEN jsonb_typeof(j.metadata) = 'object' THEN j.metadata "
+    "ELSE jsonb_build_object('original_metadata', j.metadata) END"
+)
+"""A job's ``metadata`` as an object every write may add keys to: River's rule is an object;
+anything else another client wrote (a string, an array, ``null``) is kept whole under
+``original_metadata`` (:data:`riverhost.job.ORIGINAL_METADATA_KEY`, which reads it back the
+same way). Without it ``'"text"' || '{"output": 1}'`` is an array and the output is lost to
+every reader. Every statement that writes ``metadata`` starts from this (or :data:`_METADATA`)."""
+
+_METADATA: LiteralString = _J_METADATA.replace("j.metadata", "metadata")
+""":data:`_J_METADATA` for a statement whose ``river_job`` has no alias."""
+
 NOTIFY: LiteralString = "SELECT pg_notify(current_schema() || '.' || %s, %s)"
 """One notification on River's channel ``<schema>.<topic>`` (topic, JSON payload)."""
 
@@ -350,7 +363,7 @@ def fetch_statement(queue: str, kinds: Sequence[str], client: str) -> bytes:
     return statement
 
 
-COMPLETE_MANY: LiteralString = """
+COMPLETE_MANY: LiteralString = f"""
 WITH u AS (
     SELECT *
     FROM unnest(
@@ -380,10 +393,10 @@ SET state = (CASE
     attempt = CASE WHEN u.outcome IN ('snoozed', 'interrupted') THEN j.attempt - 1
                    ELSE j.attempt END,
     errors = CASE WHEN u.error IS NULL THEN j.errors ELSE array_append(j.errors, u.error) END,
-    metadata = j.metadata || coalesce(u.metadata, '{}') || CASE
+    metadata = {_J_METADATA} || coalesce(u.metadata, '{{}}') || CASE
         WHEN u.outcome = 'snoozed'
             THEN jsonb_build_object('snoozes', coalesce((j.metadata ->> 'snoozes')::int, 0) + 1)
-        ELSE '{}'::jsonb
+        ELSE '{{}}'::jsonb
     END
 FROM u
 WHERE j.id = u.id AND j.state = 'running' AND j.attempted_at IS NOT DISTINCT FROM u.attempted_at
@@ -411,11 +424,10 @@ RETURNING j.id, j.state
 error): what most attempts are, in two arrays instead of six and none of the other outcomes'
 cases to evaluate per row. Same rule: only rows still running that very attempt."""
 
-COMPLETE_IN_TX: LiteralString = """
+COMPLETE_IN_TX: LiteralString = f"""
 UPDATE river_job
 SET state = 'completed', finalized_at = now(),
-    metadata = CASE WHEN jsonb_typeof(metadata) = 'object' THEN metadata ELSE '{}' END
-        || %(metadata)s
+    metadata = {_METADATA} || %(metadata)s
 WHERE id = %(id)s AND state = 'running' AND attempted_at IS NOT DISTINCT FROM %(attempted_at)s
 RETURNING id
 """
@@ -432,15 +444,15 @@ CANCEL_ASKED: LiteralString = (
 )
 """Which of a host's running jobs were asked to cancel (primary key only)."""
 
-PROGRESS_MANY: LiteralString = """
+PROGRESS_MANY: LiteralString = f"""
 UPDATE river_job AS j
-SET metadata = j.metadata || jsonb_build_object('progress', u.progress)
+SET metadata = {_J_METADATA} || jsonb_build_object('progress', u.progress)
 FROM unnest(%(ids)s::bigint[], %(progress)s::jsonb[]) AS u(id, progress)
 WHERE j.id = u.id AND j.state = 'running'
 """
 """Store the latest progress report of running jobs (primary key only)."""
 
-SCHEDULE: LiteralString = """
+SCHEDULE: LiteralString = f"""
 WITH due AS (
     SELECT id, state, unique_key, unique_states, priority, scheduled_at
     FROM river_job
@@ -473,7 +485,7 @@ UPDATE river_job AS j
 SET state = CASE WHEN c.id IS NULL THEN 'available' ELSE 'discarded' END::river_job_state,
     finalized_at = CASE WHEN c.id IS NULL THEN NULL ELSE now() END,
     metadata = CASE WHEN c.id IS NULL THEN j.metadata
-                    ELSE j.metadata || '{"unique_key_conflict": "scheduler_discarded"}' END
+                    ELSE {_J_METADATA} || '{{"unique_key_conflict": "scheduler_discarded"}}' END
 FROM due LEFT JOIN conflicting AS c ON c.id = due.id
 WHERE j.id = due.id
 RETURNING j.queue, j.state, j.scheduled_at <= now() AS due_now
@@ -515,7 +527,7 @@ updated AS (
     UPDATE river_job AS j
     SET state = CASE WHEN j.state = 'running' THEN j.state ELSE 'cancelled' END,
         finalized_at = CASE WHEN j.state = 'running' THEN j.finalized_at ELSE now() END,
-        metadata = jsonb_set(j.metadata, '{{cancel_attempted_at}}', {_RFC3339_NOW}, true)
+        metadata = jsonb_set({_J_METADATA}, '{{cancel_attempted_at}}', {_RFC3339_NOW}, true)
     FROM notification
     WHERE j.id = notification.id
     RETURNING {_J_COLUMNS}
@@ -537,7 +549,7 @@ updated AS (
         max_attempts = CASE WHEN j.attempt >= j.max_attempts THEN j.attempt + 1
                             ELSE j.max_attempts END,
         finalized_at = NULL,
-        metadata = j.metadata - 'cancel_attempted_at'
+        metadata = {_J_METADATA} - 'cancel_attempted_at'
     FROM locked
     WHERE j.id = locked.id
       AND j.state <> 'running'
@@ -700,7 +712,7 @@ A job whose last ``attempted_by`` is no riverhost host (a Go River client) is ju
 running time only. Walks the fetch index's ``state`` prefix.
 """
 
-RESCUE_MANY: LiteralString = """
+RESCUE_MANY: LiteralString = f"""
 WITH u AS (
     SELECT * FROM unnest(
         %(ids)s::bigint[], %(attempted_at)s::timestamptz[], %(outcomes)s::text[],
@@ -722,7 +734,7 @@ SET state = (CASE
         ELSE now() + u.delay
     END,
     errors = array_append(j.errors, u.error),
-    metadata = j.metadata || jsonb_build_object(
+    metadata = {_J_METADATA} || jsonb_build_object(
         'river:rescue_count', coalesce((j.metadata ->> 'river:rescue_count')::int, 0) + 1)
 FROM u
 WHERE j.id = u.id AND j.state = 'running' AND j.attempted_at = u.attempted_at
