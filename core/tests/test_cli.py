@@ -322,3 +322,60 @@ def test_tables_print_kinds_and_queues_with_control_characters_escaped(database_
     assert queues.stdout.splitlines()[1].split()[0] == "q\\tueue"
     assert "evil\\nkind\\x1b[31m (1)" in queues.stdout
     assert (listed["jobs"][0]["kind"], listed["jobs"][0]["queue"]) == (kind, queue)
+
+
+# --------------------------------------------------------------------------- queues
+
+
+def a_live_host_serving(database_url: str, *queues: str) -> None:
+    """A riverhost_host row with a fresh heartbeat, as a running host writes it."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO riverhost_host (id, hostname, pid, version, queues) "
+            "VALUES ('host-1', 'test', 1, 'test', %s)",
+            (psycopg.types.json.Jsonb(dict.fromkeys(queues, 10)),),
+        )
+
+
+def test_inserting_into_a_queue_no_live_host_serves_warns_and_queues_list_flags_it(
+    database_url, riverhost
+):
+    env = {"RIVERHOST_DATABASE_URL": database_url}
+    a_live_host_serving(database_url, "default")
+
+    served = riverhost("jobs", "insert", "elsewhere_sync", "--queue", "default", env=env)
+    lost = riverhost("jobs", "insert", "elsewhere_sync", "--queue", "no_such_queue", env=env)
+    listed = {
+        q["name"]: q for q in json.loads(riverhost("queues", "list", "--json", env=env).stdout)
+    }
+    table = riverhost("queues", "list", env=env).stdout.splitlines()
+
+    assert (served.returncode, lost.returncode) == (0, 0), lost.stderr
+    assert "no live host serves queue" not in served.stderr
+    assert "warning: no live host serves queue 'no_such_queue'" in lost.stderr
+    assert (listed["default"]["served"], listed["no_such_queue"]["served"]) == (True, False)
+    assert table[0].split()[:3] == ["QUEUE", "SERVED", "PAUSED"]
+    rows = {line.split()[0]: line.split()[1] for line in table[1:]}
+    assert (rows["default"], rows["no_such_queue"]) == ("yes", "NO")
+
+
+def test_pausing_a_queue_no_host_ever_served_is_refused_unless_asked_to_create_it(
+    database_url, riverhost
+):
+    env = {"RIVERHOST_DATABASE_URL": database_url}
+
+    refused = riverhost("queues", "pause", "no_such_queue", env=env)
+    after_refusal = json.loads(riverhost("queues", "list", "--json", env=env).stdout)
+    created = riverhost("queues", "pause", "no_such_queue", "--create", env=env)
+    again = riverhost("queues", "pause", "no_such_queue", env=env)
+    listed = {
+        q["name"]: q for q in json.loads(riverhost("queues", "list", "--json", env=env).stdout)
+    }
+
+    assert refused.returncode == 1
+    assert "no host has ever served queue 'no_such_queue'" in refused.stderr
+    assert "--create" in refused.stderr
+    assert after_refusal == []
+    assert created.returncode == 0, created.stderr
+    assert again.returncode == 0, again.stderr
+    assert listed["no_such_queue"]["paused"] is True

@@ -280,7 +280,8 @@ class JobPage:
 class QueueInfo:
     """A queue as the fleet sees it: paused or not, and its unfinished jobs per state.
 
-    ``unserved`` counts waiting jobs by kind that no live host has a plugin for.
+    ``unserved`` counts waiting jobs by kind that no live host has a plugin for; ``served``
+    says whether some live host fetches from the queue at all (its jobs wait until one does).
     """
 
     name: str
@@ -288,3 +289,4 @@ class QueueInfo:
     updated_at: datetime | None
     counts: Mapping[str, int]
     unserved: Mapping[str, int]
+    served: bool = True

@@ -18,7 +18,7 @@ from riverhost.cli._output import echo_json, echo_table
 from riverhost.client import Client, JobFilter
 from riverhost.durations import parse_duration
 from riverhost.errors import validation_message
-from riverhost.job import Job
+from riverhost.job import InsertResult, Job
 from riverhost.jobs import JobState, kind_problem
 from riverhost.registry import load_registry
 
@@ -161,7 +161,17 @@ def insert(
             job_args = validated
         else:
             job_args = RawArgs(kind, validated.model_dump(mode="json"))
-    result = _with_client(context, lambda client: client.insert(job_args, opts), registry=registry)
+
+    def insert_and_look(client: Client) -> tuple[InsertResult, frozenset[str]]:
+        return client.insert(job_args, opts), client.live_queues()
+
+    result, live = _with_client(context, insert_and_look, registry=registry)
+    if result.job.queue not in live:
+        click.echo(
+            f"warning: no live host serves queue {result.job.queue!r}; the job waits until one "
+            f"does (declare the queue in a host's jobs.queues, or insert with --queue QUEUE)",
+            err=True,
+        )
     if registered is None:
         click.echo(
             f"note: no loaded plugin declares kind {kind!r}; inserted as given, for a host "

@@ -51,6 +51,7 @@ __all__ = [
     "LEADER_RENEW",
     "LEADER_RESIGN",
     "LIVE_KINDS",
+    "LIVE_QUEUES",
     "NOTIFY",
     "NOTIFY_INSERTS",
     "PAUSED_QUEUES",
@@ -805,6 +806,13 @@ ORDER BY 1
 Counts only states that are not final (finalized jobs pile up until cleaned and counting them
 is what made River's listing slow, issue #746); uses the fetch index's (state, queue) prefix.
 """
+
+LIVE_QUEUES: LiteralString = """
+SELECT DISTINCT q.queue
+FROM riverhost_host, jsonb_object_keys(queues) AS q(queue)
+WHERE stopped_at IS NULL AND heartbeat_at >= now() - %(lapse)s::interval
+"""
+"""The queues some live host serves (``riverhost_host`` is small: one row per host process)."""
 
 UNSERVED_KINDS: LiteralString = """
 SELECT queue, kind, count(*)
