@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import psycopg
 import pytest
 
 
@@ -152,6 +153,25 @@ def test_bad_config_is_reported_with_every_key_and_exit_code_one(riverhost):
     assert "jobs.poll_interval = 'soon' (from env RIVER_POLL_INTERVAL)" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "command", [("jobs", "list"), ("queues", "list"), ("migrate",), ("config", "show")]
+)
+def test_a_malformed_database_url_is_refused_by_every_command_without_a_traceback(
+    riverhost, command
+):
+    env = {"RIVERHOST_DATABASE_URL": "mysql://app:secret@db.example/jobs"}
+
+    result = riverhost(*command, env=env)
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "secret" not in result.stderr
+    assert "database.url = 'mysql://app:***@db.example/jobs' (from env RIVERHOST_DATABASE_URL)" in (
+        result.stderr
+    )
+    assert "expected postgresql://user@host:port/db" in result.stderr
+
+
 def test_bad_cli_arguments_are_a_usage_error(riverhost):
     result = riverhost("plugins", "list", "--colour")
 
@@ -225,8 +245,11 @@ def test_jobs_command_inserts_lists_shows_cancels_retries_and_deletes(database_u
         (("alpha_scan", "{}"), 1, "ARGS do not fit ScanArgs (kind 'alpha_scan', plugin alpha"),
         (("alpha_scan", '{"path": 3}'), 1, "path: Input should be a valid string"),
         (("alpha_scan", '{"path": "/a"}', "--in", "soon"), 2, "Invalid value for --in"),
+        (("alpha_scan", '{"path": "/a"}', "--in", "-5m"), 2, "--in: must not be negative"),
         (("alpha_scan", '{"path": "/a"}', "--tag", "no spaces"), 2, "bad insert option: tags"),
         (("alpha_scan", '{"path": "/a"}', "--priority", "9"), 2, "--priority"),
+        (('bad"kind; drop', "{}"), 2, "Invalid value for KIND: 'bad\"kind; drop' breaks River's"),
+        (("bell\akind", "{}"), 2, "Invalid value for KIND: 'bell\\x07kind' breaks River's"),
     ],
     ids=[
         "not-json",
@@ -234,8 +257,11 @@ def test_jobs_command_inserts_lists_shows_cancels_retries_and_deletes(database_u
         "missing-field",
         "wrong-type",
         "bad-delay",
+        "negative-delay",
         "bad-tag",
         "bad-priority",
+        "kind-with-punctuation",
+        "kind-with-control-character",
     ],
 )
 def test_jobs_insert_refuses_bad_input_saying_what_and_where_and_inserts_nothing(
@@ -273,3 +299,83 @@ def test_commands_say_plainly_when_the_database_is_unreachable_or_never_migrated
         assert 'no River schema yet (relation "river_job" does not exist)' in result.stderr
         assert "run `riverhost migrate`" in result.stderr
     assert "inserted" not in inserting.stderr
+
+
+def test_tables_print_kinds_and_queues_with_control_characters_escaped(database_url, riverhost):
+    env = {"RIVERHOST_DATABASE_URL": database_url}
+    kind, queue = "evil\nkind\x1b[31m", "q\tueue"
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO river_job (kind, queue, args) VALUES (%s, %s, '{}')", (kind, queue)
+        )
+
+    jobs = riverhost("jobs", "list", env=env)
+    queues = riverhost("queues", "list", env=env)
+    listed = json.loads(riverhost("jobs", "list", "--json", env=env).stdout)
+
+    for result in (jobs, queues):
+        assert result.returncode == 0, result.stderr
+        assert len(result.stdout.splitlines()) == 2, result.stdout
+        assert "\x1b" not in result.stdout
+        assert "\t" not in result.stdout
+    assert jobs.stdout.splitlines()[1].split()[1:3] == ["evil\\nkind\\x1b[31m", "q\\tueue"]
+    assert queues.stdout.splitlines()[1].split()[0] == "q\\tueue"
+    assert "evil\\nkind\\x1b[31m (1)" in queues.stdout
+    assert (listed["jobs"][0]["kind"], listed["jobs"][0]["queue"]) == (kind, queue)
+
+
+# --------------------------------------------------------------------------- queues
+
+
+def a_live_host_serving(database_url: str, *queues: str) -> None:
+    """A riverhost_host row with a fresh heartbeat, as a running host writes it."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO riverhost_host (id, hostname, pid, version, queues) "
+            "VALUES ('host-1', 'test', 1, 'test', %s)",
+            (psycopg.types.json.Jsonb(dict.fromkeys(queues, 10)),),
+        )
+
+
+def test_inserting_into_a_queue_no_live_host_serves_warns_and_queues_list_flags_it(
+    database_url, riverhost
+):
+    env = {"RIVERHOST_DATABASE_URL": database_url}
+    a_live_host_serving(database_url, "default")
+
+    served = riverhost("jobs", "insert", "elsewhere_sync", "--queue", "default", env=env)
+    lost = riverhost("jobs", "insert", "elsewhere_sync", "--queue", "no_such_queue", env=env)
+    listed = {
+        q["name"]: q for q in json.loads(riverhost("queues", "list", "--json", env=env).stdout)
+    }
+    table = riverhost("queues", "list", env=env).stdout.splitlines()
+
+    assert (served.returncode, lost.returncode) == (0, 0), lost.stderr
+    assert "no live host serves queue" not in served.stderr
+    assert "warning: no live host serves queue 'no_such_queue'" in lost.stderr
+    assert (listed["default"]["served"], listed["no_such_queue"]["served"]) == (True, False)
+    assert table[0].split()[:3] == ["QUEUE", "SERVED", "PAUSED"]
+    rows = {line.split()[0]: line.split()[1] for line in table[1:]}
+    assert (rows["default"], rows["no_such_queue"]) == ("yes", "NO")
+
+
+def test_pausing_a_queue_no_host_ever_served_is_refused_unless_asked_to_create_it(
+    database_url, riverhost
+):
+    env = {"RIVERHOST_DATABASE_URL": database_url}
+
+    refused = riverhost("queues", "pause", "no_such_queue", env=env)
+    after_refusal = json.loads(riverhost("queues", "list", "--json", env=env).stdout)
+    created = riverhost("queues", "pause", "no_such_queue", "--create", env=env)
+    again = riverhost("queues", "pause", "no_such_queue", env=env)
+    listed = {
+        q["name"]: q for q in json.loads(riverhost("queues", "list", "--json", env=env).stdout)
+    }
+
+    assert refused.returncode == 1
+    assert "no host has ever served queue 'no_such_queue'" in refused.stderr
+    assert "--create" in refused.stderr
+    assert after_refusal == []
+    assert created.returncode == 0, created.stderr
+    assert again.returncode == 0, again.stderr
+    assert listed["no_such_queue"]["paused"] is True

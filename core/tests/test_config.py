@@ -361,6 +361,50 @@ def test_duplicate_key_in_the_file_is_reported_with_both_lines(tmp_path):
     assert "line 2" in message
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "notaurl",
+        "mysql://app:secret@db.example:3306/jobs",
+        "http://app:secret@db.example/jobs",
+        "postgresql://app:secret@db.example:notaport/jobs",
+    ],
+)
+def test_a_malformed_database_url_is_refused_naming_the_form_with_the_password_masked(url):
+    with pytest.raises(ConfigError) as caught:
+        load_config(environ={"RIVERHOST_DATABASE_URL": url})
+
+    value, source, message = problems_of(caught)["database.url"]
+    assert source == "env RIVERHOST_DATABASE_URL"
+    assert "postgresql://user@host:port/db" in message
+    assert "secret" not in str(caught.value)
+    assert "secret" not in str(value)
+
+
+def test_a_malformed_database_url_in_the_file_names_its_line(tmp_path):
+    path = write_config(tmp_path, "jobs:\n  max_workers: 3\ndatabase:\n  url: notaurl\n")
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+
+    assert problems_of(caught)["database.url"][:2] == ("notaurl", f"{path}:4")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://app:secret@db.example:5432/jobs",
+        "postgres://db.example/jobs",
+        "postgresql:///jobs?host=/run/postgresql",
+        "host=db.example port=5432 dbname=jobs user=app password=secret",
+    ],
+)
+def test_database_urls_psycopg_accepts_are_accepted(url):
+    config = load_config(environ={"RIVERHOST_DATABASE_URL": url})
+
+    assert config.database.url == url
+
+
 def test_bad_duration_names_the_accepted_forms(tmp_path):
     path = write_config(tmp_path, "jobs:\n  fetch_cooldown: 5x\n")
 

@@ -6,6 +6,9 @@ import io
 import json
 import logging
 import re
+import subprocess
+import sys
+import textwrap
 
 import pytest
 import structlog
@@ -78,3 +81,67 @@ def test_standard_library_records_are_json_lines_too_and_the_pool_speaks_only_of
         ("psycopg.pool", "error", "pool 'pool-1' gave up"),
     ]
     assert all(r["timestamp"].endswith("Z") for r in records)
+
+
+# --------------------------------------------------------------------------- used as a library
+
+_MIGRATE = """
+import logging, sys
+{setup}
+from riverhost.db.migrate import migrate
+migrate(sys.argv[1])
+print("caller's output")
+"""
+
+
+def _run_as_library(database_url: str, setup: str = "") -> subprocess.CompletedProcess[str]:
+    code = _MIGRATE.format(setup=textwrap.dedent(setup))
+    return subprocess.run(
+        [sys.executable, "-c", code, database_url],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+
+def test_a_library_caller_gets_no_log_lines_on_its_standard_output(empty_database_url):
+    result = _run_as_library(empty_database_url)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "caller's output\n"
+
+
+def test_a_library_caller_gets_riverhost_events_through_its_standard_logging(
+    empty_database_url,
+):
+    setup = (
+        "logging.basicConfig(level=logging.INFO, stream=sys.stderr, format='%(name)s %(message)s')"
+    )
+
+    result = _run_as_library(empty_database_url, setup)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "caller's output\n"
+    assert re.search(r"^riverhost\.migrate .*migration", result.stderr, re.MULTILINE), result.stderr
+
+
+def test_a_library_caller_that_configures_structlog_gets_riverhost_events_through_it(
+    empty_database_url,
+):
+    setup = """
+    import structlog
+    seen = []
+    def keep(logger, method, event_dict):
+        seen.append(event_dict["event"])
+        raise structlog.DropEvent
+    structlog.configure(processors=[keep])
+    import atexit
+    atexit.register(lambda: sys.stderr.write("seen: " + " ".join(seen) + "\\n"))
+    """
+
+    result = _run_as_library(empty_database_url, setup)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "caller's output\n"
+    assert re.search(r"^seen: .*migration", result.stderr, re.MULTILINE), result.stderr

@@ -350,6 +350,79 @@ def insert_rows(url: str, rows: dict[str, tuple[str, list[str] | None, str]], ki
     return ids
 
 
+def stored_metadata(url: str, ids: dict[str, int]) -> dict[str, object]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = dict(
+            conn.execute(
+                "SELECT id, metadata FROM river_job WHERE id = ANY(%s)", (list(ids.values()),)
+            ).fetchall()
+        )
+    return {name: rows[job_id] for name, job_id in ids.items()}
+
+
+def test_outcome_writes_keep_non_object_metadata_under_original_metadata_with_the_output(
+    database_url,
+):
+    registry = make_registry()
+    worked = insert_rows(
+        database_url,
+        {
+            "string_output": ('{"steps": ["output"], "note": "n"}', None, '"metadata is a string"'),
+            "array_output": ('{"steps": ["output"], "note": "n"}', None, "[1, 2]"),
+            "null_progress": ('{"steps": ["progress"]}', None, "null"),
+            "number_snoozed": ('{"steps": ["snooze", "output"], "note": "s"}', None, "7"),
+        },
+        StepArgs.kind,
+    )
+    waiting = insert_rows(database_url, {"cancelled": ("{}", None, '"c"')}, "nobody")
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        waiting["retried"] = conn.execute(
+            "INSERT INTO river_job (kind, args, metadata, state, finalized_at) "
+            "VALUES ('nobody', '{}', '\"r\"', 'discarded', now()) RETURNING id"
+        ).fetchone()[0]
+
+    async def scenario():
+        async with (
+            await AsyncClient.connect(database_url, registry=registry) as client,
+            running_host(registry, database_url),
+        ):
+            jobs = await wait_for_jobs(client, list(worked.values()), timeout=10)
+            await client.cancel(waiting["cancelled"])
+            await client.retry(waiting["retried"])
+            return dict(zip(worked, jobs, strict=True))
+
+    jobs = asyncio.run(scenario())
+    stored = stored_metadata(database_url, {**worked, **waiting})
+
+    assert stored["string_output"] == {
+        "original_metadata": "metadata is a string",
+        "output": {"echo": "n"},
+    }
+    assert stored["array_output"] == {"original_metadata": [1, 2], "output": {"echo": "n"}}
+    assert stored["null_progress"]["original_metadata"] is None
+    assert stored["null_progress"]["progress"]["current"] == 3
+    assert stored["number_snoozed"] == {
+        "original_metadata": 7,
+        "snoozes": 1,
+        "output": {"echo": "s"},
+    }
+    assert stored["cancelled"]["original_metadata"] == "c"
+    assert "cancel_attempted_at" in stored["cancelled"]
+    assert stored["retried"] == {"original_metadata": "r"}
+    assert jobs["string_output"].output == {"echo": "n"}
+    assert all(job.state == "completed" for job in jobs.values())
+
+
+def test_a_job_read_back_shows_non_object_metadata_under_original_metadata(database_url):
+    ids = insert_rows(database_url, {"string": ("{}", None, '"as written"')}, "nobody")
+
+    async def read():
+        async with await AsyncClient.connect(database_url) as client:
+            return await client.get(ids["string"])
+
+    assert dict(asyncio.run(read()).metadata) == {"original_metadata": "as written"}
+
+
 def test_rows_written_by_other_clients_end_saying_why_and_the_host_keeps_working(database_url):
     registry = make_registry()
     ids = insert_rows(database_url, FOREIGN_ROWS, StepArgs.kind)

@@ -12,15 +12,15 @@ import getpass
 from typing import Any, Literal
 
 import psycopg
-import structlog
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from riverhost.db import queries
+from riverhost.logging import get_logger
 
 __all__ = ["Via", "os_user", "record", "record_sync"]
 
-log = structlog.get_logger("riverhost.activity")
+log = get_logger("riverhost.activity")
 
 Via = Literal["api", "cli"]
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from riverhost.kinds import KIND_PATTERN, QUEUE_PATTERN, UniqueOpts
+from riverhost.kinds import QUEUE_PATTERN, UniqueOpts, kind_problem
 
 if TYPE_CHECKING:
     from riverhost.kinds import JobKind
@@ -86,8 +86,8 @@ class JobArgs(BaseModel):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if cls.kind and not (len(cls.kind) <= 127 and re.fullmatch(KIND_PATTERN, cls.kind)):
-            raise TypeError(f"{cls.__qualname__}.kind {cls.kind!r} is not a valid River kind")
+        if cls.kind and (problem := kind_problem(cls.kind)) is not None:
+            raise TypeError(f"{cls.__qualname__}.kind: {problem}")
 
     def to_json(self) -> dict[str, Any]:
         """The args as the JSON object stored in ``river_job.args``."""

@@ -31,6 +31,7 @@ from pydantic import (
     field_validator,
 )
 
+from riverhost.conninfo import check_conninfo, redact
 from riverhost.durations import Duration, format_duration
 from riverhost.errors import ConfigError, ConfigFileError, ConfigProblem
 from riverhost.kinds import QUEUE_PATTERN
@@ -148,6 +149,10 @@ class JobsConfig(_Section):
         return value
 
 
+def _check_url(url: str | None) -> str | None:
+    return None if url is None else check_conninfo(url)
+
+
 class DatabaseConfig(_Section):
     """Where the jobs live: ``url`` if set, else an embedded server in ``data_dir``.
 
@@ -156,7 +161,7 @@ class DatabaseConfig(_Section):
     own, so busy workers never starve fetches and completions.
     """
 
-    url: str | None = None
+    url: Annotated[str | None, AfterValidator(_check_url)] = None
     data_dir: Path | None = None
     worker_connections: Annotated[int, BeforeValidator(_not_a_boolean), Field(ge=1, le=1000)] = 10
 
@@ -508,6 +513,8 @@ def problems_from_validation(
             message = "unknown key" + _known_keys_hint(model, loc)
         elif message.startswith("Value error, "):
             message = message.removeprefix("Value error, ")
+        # A value is shown in the error: a connection string's password never is.
+        value = redact(value) if isinstance(value, str) else value
         problems.append(ConfigProblem(path, value, source, message))
     return problems
 

@@ -16,11 +16,11 @@ from collections.abc import AsyncIterator, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import structlog
+from riverhost.logging import get_logger
 
 __all__ = ["EVENT_KINDS", "Event", "EventBus", "Subscription"]
 
-log = structlog.get_logger("riverhost.events")
+log = get_logger("riverhost.events")
 
 EVENT_KINDS = frozenset(
     {

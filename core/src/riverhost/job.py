@@ -35,6 +35,9 @@ B = TypeVar("B")
 PROGRESS_KEY = "progress"
 #: River's key for a job's recorded output (``rivertype.MetadataKeyOutput``).
 OUTPUT_KEY = "output"
+#: Where metadata that is not an object (another client wrote a string, an array, ``null``) is
+#: kept, on reading and by every write (``riverhost.db.queries._J_METADATA``).
+ORIGINAL_METADATA_KEY = "original_metadata"
 
 
 #: Read a state by dict: calling the enum costs more than the rest of a field's reading.
@@ -162,8 +165,10 @@ class Job(Generic[A]):
             finalized_at,
             tuple(attempted_by or ()),
             tuple(AttemptError.from_json(e) for e in errors) if errors else (),
-            # Another client may have written a non-object; the row keeps it, the view is empty.
-            metadata if type(metadata) is dict or isinstance(metadata, Mapping) else {},
+            # Another client may have written a non-object: shown as the next write keeps it.
+            metadata
+            if type(metadata) is dict or isinstance(metadata, Mapping)
+            else {ORIGINAL_METADATA_KEY: metadata},
             tuple(tags or ()),
             bytes(unique_key) if unique_key is not None else None,
             unique_states,
@@ -275,7 +280,8 @@ class JobPage:
 class QueueInfo:
     """A queue as the fleet sees it: paused or not, and its unfinished jobs per state.
 
-    ``unserved`` counts waiting jobs by kind that no live host has a plugin for.
+    ``unserved`` counts waiting jobs by kind that no live host has a plugin for; ``served``
+    says whether some live host fetches from the queue at all (its jobs wait until one does).
     """
 
     name: str
@@ -283,3 +289,4 @@ class QueueInfo:
     updated_at: datetime | None
     counts: Mapping[str, int]
     unserved: Mapping[str, int]
+    served: bool = True

@@ -9,6 +9,7 @@ rules on names are River's, so every kind and queue declared here is valid on Ri
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated
@@ -18,12 +19,27 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from riverhost.durations import Duration
 from riverhost.retry import RetryPolicy
 
-__all__ = ["JobKind", "JobState", "QueueSpec", "UniqueOpts"]
+__all__ = ["JobKind", "JobState", "QueueSpec", "UniqueOpts", "kind_problem"]
 
-#: River's rule for kinds (Go workers refuse other names); length is checked separately.
-KIND_PATTERN = r"^\w[\w\-\[\]<>/.·:+]+$"
+#: River's rule for kinds (``rivercommon.UserSpecifiedIDOrKindRE``, ``\A[\w][\w\-\[\]<>\/.·:+]+\z``;
+#: Go's ``\w`` is ASCII only; its client refuses workers of other kinds); length is checked
+#: separately.
+KIND_PATTERN = r"^[0-9A-Za-z_][0-9A-Za-z_\-\[\]<>/.·:+]+$"
+#: :data:`KIND_PATTERN` in words, for error messages.
+KIND_RULE = (
+    "River's rule for kinds: at least 2 characters, ASCII letters, digits and '_', then also "
+    "'-', '[', ']', '<', '>', '/', '.', '·', ':' and '+'; no spaces, commas, quotes or control "
+    "characters; at most 127 characters"
+)
 #: River's rule for queue names (``insert_opts.go``).
 QUEUE_PATTERN = r"^[a-z0-9]+([_|-]?[a-z0-9]+)*$"
+
+
+def kind_problem(kind: str) -> str | None:
+    """Why River would refuse ``kind`` (``None`` if it would not), naming the rule."""
+    if len(kind) <= 127 and re.fullmatch(KIND_PATTERN, kind):
+        return None
+    return f"{kind!r} breaks {KIND_RULE}"
 
 
 class JobState(enum.StrEnum):

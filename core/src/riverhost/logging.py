@@ -1,19 +1,24 @@
 """Logging through structlog: readable on a terminal, one JSON object per line otherwise.
 
 Every event is a dotted noun and past-tense verb (``plugin.loaded``) with stable snake_case
-keys; see CONVENTIONS.md. :func:`configure` is called once by the CLI; libraries embedding
-riverhost may configure structlog themselves instead.
+keys; see CONVENTIONS.md. :func:`configure` is called once by the CLI (and each engine
+process it starts). Used as a library, riverhost configures nothing: its loggers
+(:func:`get_logger`) follow the caller's structlog configuration when there is one, and else
+go through the standard library's ``logging`` under their own names (``riverhost.migrate``),
+so the caller's logging setup decides, and an unconfigured program sees only warnings and
+errors, on stderr, never lines on its standard output (structlog's own unconfigured default).
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from typing import Literal, TextIO
+from typing import Any, Literal, TextIO
 
 import structlog
+from structlog._config import BoundLoggerLazyProxy  # the class get_logger returns
 
-__all__ = ["configure"]
+__all__ = ["configure", "get_logger"]
 
 _LEVELS = {
     "debug": logging.DEBUG,
@@ -21,6 +26,49 @@ _LEVELS = {
     "warning": logging.WARNING,
     "error": logging.ERROR,
 }
+
+
+class _LibraryLoggerProxy(BoundLoggerLazyProxy):
+    """structlog's lazy logger, except that unconfigured it logs through ``logging``."""
+
+    def bind(self, **new_values: Any) -> Any:
+        if structlog.is_configured():
+            return super().bind(**new_values)
+        name = str(self._logger_factory_args[0]) if self._logger_factory_args else "riverhost"
+        stdlib = structlog.wrap_logger(
+            logging.getLogger(name),
+            processors=_LIBRARY_PROCESSORS,
+            wrapper_class=structlog.stdlib.BoundLogger,
+            context_class=dict,
+        )
+        return stdlib.bind(**(self._initial_values or {}), **new_values)
+
+
+def _event_first(
+    logger: object, method: str, event_dict: structlog.typing.EventDict
+) -> tuple[tuple[str], dict[str, Any]]:
+    """``event key=value ...`` as the record's message; a traceback stays the record's own."""
+    event = event_dict.pop("event", "")
+    extra = {"exc_info": exc} if (exc := event_dict.pop("exc_info", None)) else {}
+    line = " ".join([str(event), *(f"{key}={value!r}" for key, value in event_dict.items())])
+    return (line,), extra
+
+
+#: Unconfigured: an event below its ``logging`` logger's level costs a level check only; the
+#: rest becomes one record of that logger, for the caller's handlers to format and route.
+_LIBRARY_PROCESSORS: list[structlog.typing.Processor] = [
+    structlog.stdlib.filter_by_level,
+    _event_first,
+]
+
+
+def get_logger(name: str) -> Any:
+    """riverhost's logger ``name``: the structlog configuration if any, else ``logging``'s.
+
+    Decided at each use, not at import, so the CLI's :func:`configure` (or a caller's
+    ``structlog.configure``) made after the import applies.
+    """
+    return _LibraryLoggerProxy(None, logger_factory_args=(name,))
 
 
 def configure(

@@ -19,7 +19,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import pluggy
-import structlog
 
 from riverhost import hookspecs
 from riverhost.config import RiverhostConfig
@@ -31,6 +30,7 @@ from riverhost.errors import (
     RegistryProblem,
     UnknownPluginNameError,
 )
+from riverhost.logging import get_logger
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "riverhost.plugins"
-log = structlog.get_logger("riverhost.plugins")
+log = get_logger("riverhost.plugins")
 
 
 class PluginStatus(enum.StrEnum):

@@ -15,7 +15,6 @@ from types import MappingProxyType
 from typing import Any, Generic, TypeVar
 
 import pluggy
-import structlog
 from pydantic import BaseModel, ValidationError
 
 from riverhost.config import RiverhostConfig, load_config, problems_from_validation
@@ -35,6 +34,7 @@ from riverhost.errors import (
     validation_message,
 )
 from riverhost.kinds import JobKind, QueueSpec
+from riverhost.logging import get_logger
 from riverhost.periodic import PeriodicJob
 from riverhost.plugins import LoadedPlugins, PluginInfo, load_plugins, register_objects
 from riverhost.webhooks import WebhookRoute
@@ -52,7 +52,7 @@ __all__ = [
     "registry_from_objects",
 ]
 
-log = structlog.get_logger("riverhost.registry")
+log = get_logger("riverhost.registry")
 T = TypeVar("T")
 
 

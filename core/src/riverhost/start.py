@@ -14,18 +14,18 @@ import signal
 import threading
 from collections.abc import Iterator
 
-import structlog
-
 from riverhost.config import DEFAULT_HTTP_LISTEN, RiverhostConfig
-from riverhost.db.connect import database_url, redact
+from riverhost.conninfo import redact
+from riverhost.db.connect import database_url
 from riverhost.db.migrate import migrate
 from riverhost.engine.runner import StartSpec, run_engine
 from riverhost.engine.services import Service
+from riverhost.logging import get_logger
 from riverhost.registry import Registry, load_registry
 
 __all__ = ["run_host", "serve_http"]
 
-log = structlog.get_logger("riverhost.host")
+log = get_logger("riverhost.host")
 
 
 def run_host(

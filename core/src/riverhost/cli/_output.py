@@ -29,5 +29,20 @@ def _cell(value: object) -> str:
     if value is None:
         return "-"
     if isinstance(value, list | tuple):
-        return ",".join(map(str, value)) or "-"
-    return str(value)
+        return ",".join(map(_printable, value)) or "-"
+    return _printable(value)
+
+
+def _printable(value: object) -> str:
+    """``str(value)`` with each unprintable character escaped (``\\n``, ``\\x1b``, ``\\u200b``).
+
+    Names written by other clients (a kind or queue inserted with raw SQL) may hold control
+    characters; printed raw they break the table's lines or drive the terminal.
+    """
+    text = str(value)
+    if text.isprintable():
+        return text
+    return "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+        for char in text
+    )

@@ -6,7 +6,7 @@ import click
 
 from riverhost.cli._context import CliContext, pass_context
 from riverhost.cli._output import echo_json, echo_table
-from riverhost.db.connect import redact
+from riverhost.conninfo import redact
 
 __all__ = ["config"]
 

@@ -18,8 +18,8 @@ from riverhost.cli._output import echo_json, echo_table
 from riverhost.client import Client, JobFilter
 from riverhost.durations import parse_duration
 from riverhost.errors import validation_message
-from riverhost.job import Job
-from riverhost.kinds import JobState
+from riverhost.job import InsertResult, Job
+from riverhost.kinds import JobState, kind_problem
 from riverhost.registry import load_registry
 
 __all__ = ["jobs"]
@@ -123,6 +123,8 @@ def insert(
     A kind a loaded plugin declares gets its args checked against the plugin's model and the
     kind's declared options; another kind goes in as given, for a host that has its plugin.
     """
+    if (problem := kind_problem(kind)) is not None:
+        raise click.BadParameter(problem, param_hint="KIND")
     try:
         values = json.loads(args)
     except ValueError as exc:
@@ -159,7 +161,17 @@ def insert(
             job_args = validated
         else:
             job_args = RawArgs(kind, validated.model_dump(mode="json"))
-    result = _with_client(context, lambda client: client.insert(job_args, opts), registry=registry)
+
+    def insert_and_look(client: Client) -> tuple[InsertResult, frozenset[str]]:
+        return client.insert(job_args, opts), client.live_queues()
+
+    result, live = _with_client(context, insert_and_look, registry=registry)
+    if result.job.queue not in live:
+        click.echo(
+            f"warning: no live host serves queue {result.job.queue!r}; the job waits until one "
+            f"does (declare the queue in a host's jobs.queues, or insert with --queue QUEUE)",
+            err=True,
+        )
     if registered is None:
         click.echo(
             f"note: no loaded plugin declares kind {kind!r}; inserted as given, for a host "
@@ -175,9 +187,16 @@ def insert(
 
 def _delay(value: str) -> timedelta:
     try:
-        return parse_duration(value)
+        delay = parse_duration(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--in") from exc
+    if delay < timedelta(0):
+        # A scheduled_at before created_at: a job in the past is `--in 0s` (or no --in).
+        raise click.BadParameter(
+            f"must not be negative, got {value!r}; leave --in out to run it now",
+            param_hint="--in",
+        )
+    return delay
 
 
 def _act(verb: str, help_text: str) -> None:

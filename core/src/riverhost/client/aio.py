@@ -36,7 +36,7 @@ from riverhost.client.listing import (
     _progress,
 )
 from riverhost.client.notices import _InsertNotices
-from riverhost.client.queues import _LIVE_LAPSE, _pause_params, _QueueList, _queues
+from riverhost.client.queues import _LIVE_LAPSE, _live, _pause_params, _QueueList, _queues
 from riverhost.db import adapt, queries
 from riverhost.db.cursors import AsyncCursors
 from riverhost.job import InsertResult, Job, JobPage, JobProgress
@@ -209,7 +209,14 @@ class AsyncClient:
         """Every queue: paused or not, unfinished jobs per state, kinds no live host serves."""
         rows = await self._fetch(queries.QUEUE_LIST, None, conn)
         unserved = await self._fetch(queries.UNSERVED_KINDS, {"lapse": _LIVE_LAPSE}, conn)
-        return _queues(rows, unserved)
+        return _queues(rows, unserved, await self._live_queue_rows(conn))
+
+    async def live_queues(self, *, conn: _AsyncConn | None = None) -> frozenset[str]:
+        """The queues some live riverhost host fetches from (a Go River client is not seen)."""
+        return _live(await self._live_queue_rows(conn))
+
+    async def _live_queue_rows(self, conn: _AsyncConn | None) -> Any:
+        return await self._fetch(queries.LIVE_QUEUES, {"lapse": _LIVE_LAPSE}, conn)
 
     async def pause_queue(
         self, queue: str = "*", *, host: str | None = None, conn: _AsyncConn | None = None

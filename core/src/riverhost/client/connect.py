@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import psycopg
 
-from riverhost.db.connect import redact
+from riverhost.conninfo import redact
 from riverhost.errors import DatabaseUnreachableError
 
 __all__ = ["CONNECT_TIMEOUT"]

@@ -15,16 +15,27 @@ from riverhost.db import queries
 from riverhost.job import QueueInfo
 
 
-def _queues(rows: Sequence[Sequence[Any]], unserved: Sequence[Sequence[Any]]) -> list[QueueInfo]:
+def _queues(
+    rows: Sequence[Sequence[Any]],
+    unserved: Sequence[Sequence[Any]],
+    live: Sequence[Sequence[Any]],
+) -> list[QueueInfo]:
     by_queue: dict[str, dict[str, int]] = {}
     for queue, kind, count in unserved:
         by_queue.setdefault(queue, {})[kind] = count
+    served = _live(live)
     queues = [
-        QueueInfo(name, paused_at, updated_at, counts, by_queue.pop(name, {}))
+        QueueInfo(name, paused_at, updated_at, counts, by_queue.pop(name, {}), name in served)
         for name, paused_at, updated_at, counts in rows
     ]
-    queues += [QueueInfo(name, None, None, {}, kinds) for name, kinds in by_queue.items()]
+    queues += [
+        QueueInfo(name, None, None, {}, kinds, name in served) for name, kinds in by_queue.items()
+    ]
     return sorted(queues, key=lambda q: q.name)
+
+
+def _live(rows: Sequence[Sequence[Any]]) -> frozenset[str]:
+    return frozenset(queue for (queue,) in rows)
 
 
 def _pause_params(

@@ -33,7 +33,7 @@ from riverhost.client.listing import (
     _progress,
 )
 from riverhost.client.notices import _InsertNotices
-from riverhost.client.queues import _LIVE_LAPSE, _pause_params, _QueueList, _queues
+from riverhost.client.queues import _LIVE_LAPSE, _live, _pause_params, _QueueList, _queues
 from riverhost.db import adapt, queries
 from riverhost.db.cursors import Cursors
 from riverhost.job import InsertResult, Job, JobPage, JobProgress
@@ -166,7 +166,14 @@ class Client:
     def list_queues(self, *, conn: _Conn | None = None) -> _QueueList:
         """See :meth:`AsyncClient.list_queues`."""
         rows = self._fetch(queries.QUEUE_LIST, None, conn)
-        return _queues(rows, self._fetch(queries.UNSERVED_KINDS, {"lapse": _LIVE_LAPSE}, conn))
+        unserved = self._fetch(queries.UNSERVED_KINDS, {"lapse": _LIVE_LAPSE}, conn)
+        return _queues(
+            rows, unserved, self._fetch(queries.LIVE_QUEUES, {"lapse": _LIVE_LAPSE}, conn)
+        )
+
+    def live_queues(self, *, conn: _Conn | None = None) -> frozenset[str]:
+        """See :meth:`AsyncClient.live_queues`."""
+        return _live(self._fetch(queries.LIVE_QUEUES, {"lapse": _LIVE_LAPSE}, conn))
 
     def pause_queue(
         self, queue: str = "*", *, host: str | None = None, conn: _Conn | None = None

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import structlog
-
 from riverhost.config import DatabaseConfig
 from riverhost.db.embedded import EmbeddedPostgres, default_data_dir
+from riverhost.logging import get_logger
 
-__all__ = ["database_url", "redact"]
+__all__ = ["database_url"]
 
-log = structlog.get_logger("riverhost.db")
+log = get_logger("riverhost.db")
 
 
 @contextmanager
@@ -30,11 +28,3 @@ def database_url(config: DatabaseConfig) -> Iterator[str]:
     with EmbeddedPostgres(data_dir) as url:
         log.info("database.embedded_started", data_dir=str(data_dir))
         yield url
-
-
-_PASSWORD = re.compile(r"(?P<uri>://[^:/@]*:)[^@]*@|(?P<kw>password\s*=\s*)\S+")
-
-
-def redact(value: str) -> str:
-    """``value`` with any password in a connection URL or string replaced by ``***``."""
-    return _PASSWORD.sub(lambda m: f"{m['uri']}***@" if m["uri"] else f"{m['kw']}***", value)

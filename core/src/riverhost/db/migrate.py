@@ -23,11 +23,11 @@ from importlib.resources.abc import Traversable
 from typing import LiteralString
 
 import psycopg
-import structlog
 from psycopg.rows import TupleRow
 from pydantic import BaseModel, ConfigDict, Field
 
 from riverhost.errors import MigrationError
+from riverhost.logging import get_logger
 
 __all__ = [
     "MIGRATE_LOCK_KEY",
@@ -43,7 +43,7 @@ __all__ = [
     "riverhost_line",
 ]
 
-log = structlog.get_logger("riverhost.migrate")
+log = get_logger("riverhost.migrate")
 
 RIVER_LINE = "main"
 """River's line: its name in ``river_migration`` and the name riverhost reports it under."""

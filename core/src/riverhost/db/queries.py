@@ -59,6 +59,7 @@ __all__ = [
     "LEADER_RENEW",
     "LEADER_RESIGN",
     "LIVE_KINDS",
+    "LIVE_QUEUES",
     "NOTIFY",
     "NOTIFY_INSERTS",
     "PAUSED_QUEUES",
@@ -86,6 +87,19 @@ _J_COLUMNS: LiteralString = (
     "j.scheduled_at, j.priority, j.args, j.attempted_by, j.errors, j.kind, j.metadata, j.queue, "
     "j.tags, j.unique_key, j.unique_states"
 )
+
+_J_METADATA: LiteralString = (
+    "CASE WHEN jsonb_typeof(j.metadata) = 'object' THEN j.metadata "
+    "ELSE jsonb_build_object('original_metadata', j.metadata) END"
+)
+"""A job's ``metadata`` as an object every write may add keys to: River's rule is an object;
+anything else another client wrote (a string, an array, ``null``) is kept whole under
+``original_metadata`` (:data:`riverhost.job.ORIGINAL_METADATA_KEY`, which reads it back the
+same way). Without it ``'"text"' || '{"output": 1}'`` is an array and the output is lost to
+every reader. Every statement that writes ``metadata`` starts from this (or :data:`_METADATA`)."""
+
+_METADATA: LiteralString = _J_METADATA.replace("j.metadata", "metadata")
+""":data:`_J_METADATA` for a statement whose ``river_job`` has no alias."""
 
 NOTIFY: LiteralString = "SELECT pg_notify(current_schema() || '.' || %s, %s)"
 """One notification on River's channel ``<schema>.<topic>`` (topic, JSON payload)."""
@@ -358,7 +372,7 @@ def fetch_statement(queue: str, kinds: Sequence[str], client: str) -> bytes:
     return statement
 
 
-COMPLETE_MANY: LiteralString = """
+COMPLETE_MANY: LiteralString = f"""
 WITH u AS (
     SELECT *
     FROM unnest(
@@ -388,10 +402,10 @@ SET state = (CASE
     attempt = CASE WHEN u.outcome IN ('snoozed', 'interrupted') THEN j.attempt - 1
                    ELSE j.attempt END,
     errors = CASE WHEN u.error IS NULL THEN j.errors ELSE array_append(j.errors, u.error) END,
-    metadata = j.metadata || coalesce(u.metadata, '{}') || CASE
+    metadata = {_J_METADATA} || coalesce(u.metadata, '{{}}') || CASE
         WHEN u.outcome = 'snoozed'
             THEN jsonb_build_object('snoozes', coalesce((j.metadata ->> 'snoozes')::int, 0) + 1)
-        ELSE '{}'::jsonb
+        ELSE '{{}}'::jsonb
     END
 FROM u
 WHERE j.id = u.id AND j.state = 'running' AND j.attempted_at IS NOT DISTINCT FROM u.attempted_at
@@ -419,11 +433,10 @@ RETURNING j.id, j.state
 error): what most attempts are, in two arrays instead of six and none of the other outcomes'
 cases to evaluate per row. Same rule: only rows still running that very attempt."""
 
-COMPLETE_IN_TX: LiteralString = """
+COMPLETE_IN_TX: LiteralString = f"""
 UPDATE river_job
 SET state = 'completed', finalized_at = now(),
-    metadata = CASE WHEN jsonb_typeof(metadata) = 'object' THEN metadata ELSE '{}' END
-        || %(metadata)s
+    metadata = {_METADATA} || %(metadata)s
 WHERE id = %(id)s AND state = 'running' AND attempted_at IS NOT DISTINCT FROM %(attempted_at)s
 RETURNING id
 """
@@ -440,15 +453,15 @@ CANCEL_ASKED: LiteralString = (
 )
 """Which of a host's running jobs were asked to cancel (primary key only)."""
 
-PROGRESS_MANY: LiteralString = """
+PROGRESS_MANY: LiteralString = f"""
 UPDATE river_job AS j
-SET metadata = j.metadata || jsonb_build_object('progress', u.progress)
+SET metadata = {_J_METADATA} || jsonb_build_object('progress', u.progress)
 FROM unnest(%(ids)s::bigint[], %(progress)s::jsonb[]) AS u(id, progress)
 WHERE j.id = u.id AND j.state = 'running'
 """
 """Store the latest progress report of running jobs (primary key only)."""
 
-SCHEDULE: LiteralString = """
+SCHEDULE: LiteralString = f"""
 WITH due AS (
     SELECT id, state, unique_key, unique_states, priority, scheduled_at
     FROM river_job
@@ -481,7 +494,7 @@ UPDATE river_job AS j
 SET state = CASE WHEN c.id IS NULL THEN 'available' ELSE 'discarded' END::river_job_state,
     finalized_at = CASE WHEN c.id IS NULL THEN NULL ELSE now() END,
     metadata = CASE WHEN c.id IS NULL THEN j.metadata
-                    ELSE j.metadata || '{"unique_key_conflict": "scheduler_discarded"}' END
+                    ELSE {_J_METADATA} || '{{"unique_key_conflict": "scheduler_discarded"}}' END
 FROM due LEFT JOIN conflicting AS c ON c.id = due.id
 WHERE j.id = due.id
 RETURNING j.queue, j.state, j.scheduled_at <= now() AS due_now
@@ -523,7 +536,7 @@ updated AS (
     UPDATE river_job AS j
     SET state = CASE WHEN j.state = 'running' THEN j.state ELSE 'cancelled' END,
         finalized_at = CASE WHEN j.state = 'running' THEN j.finalized_at ELSE now() END,
-        metadata = jsonb_set(j.metadata, '{{cancel_attempted_at}}', {_RFC3339_NOW}, true)
+        metadata = jsonb_set({_J_METADATA}, '{{cancel_attempted_at}}', {_RFC3339_NOW}, true)
     FROM notification
     WHERE j.id = notification.id
     RETURNING {_J_COLUMNS}
@@ -545,7 +558,7 @@ updated AS (
         max_attempts = CASE WHEN j.attempt >= j.max_attempts THEN j.attempt + 1
                             ELSE j.max_attempts END,
         finalized_at = NULL,
-        metadata = j.metadata - 'cancel_attempted_at'
+        metadata = {_J_METADATA} - 'cancel_attempted_at'
     FROM locked
     WHERE j.id = locked.id
       AND j.state <> 'running'
@@ -708,7 +721,7 @@ A job whose last ``attempted_by`` is no riverhost host (a Go River client) is ju
 running time only. Walks the fetch index's ``state`` prefix.
 """
 
-RESCUE_MANY: LiteralString = """
+RESCUE_MANY: LiteralString = f"""
 WITH u AS (
     SELECT * FROM unnest(
         %(ids)s::bigint[], %(attempted_at)s::timestamptz[], %(outcomes)s::text[],
@@ -730,7 +743,7 @@ SET state = (CASE
         ELSE now() + u.delay
     END,
     errors = array_append(j.errors, u.error),
-    metadata = j.metadata || jsonb_build_object(
+    metadata = {_J_METADATA} || jsonb_build_object(
         'river:rescue_count', coalesce((j.metadata ->> 'river:rescue_count')::int, 0) + 1)
 FROM u
 WHERE j.id = u.id AND j.state = 'running' AND j.attempted_at = u.attempted_at
@@ -801,6 +814,13 @@ ORDER BY 1
 Counts only states that are not final (finalized jobs pile up until cleaned and counting them
 is what made River's listing slow, issue #746); uses the fetch index's (state, queue) prefix.
 """
+
+LIVE_QUEUES: LiteralString = """
+SELECT DISTINCT q.queue
+FROM riverhost_host, jsonb_object_keys(queues) AS q(queue)
+WHERE stopped_at IS NULL AND heartbeat_at >= now() - %(lapse)s::interval
+"""
+"""The queues some live host serves (``riverhost_host`` is small: one row per host process)."""
 
 UNSERVED_KINDS: LiteralString = """
 SELECT queue, kind, count(*)

@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
-import structlog
 from psycopg.types.json import Jsonb
 
 from riverhost import metrics
@@ -29,10 +28,11 @@ from riverhost._asyncio import reraise_if_cancelling, retry_delay
 from riverhost.db import queries
 from riverhost.db.cursors import AsyncCursors
 from riverhost.job import JobProgress
+from riverhost.logging import get_logger
 
 __all__ = ["SOON", "Completer", "Outcome"]
 
-log = structlog.get_logger("riverhost.completer")
+log = get_logger("riverhost.completer")
 
 #: The outcome names :data:`~riverhost.db.queries.COMPLETE_MANY` understands.
 OUTCOMES = frozenset({"completed", "cancelled", "discarded", "retryable", "snoozed", "interrupted"})

@@ -15,17 +15,17 @@ from collections.abc import Mapping
 from typing import Any
 
 import psycopg
-import structlog
 from psycopg_pool import AsyncConnectionPool
 
 from riverhost._asyncio import reraise_if_cancelling
 from riverhost.db import queries
 from riverhost.engine.producer import Producer
 from riverhost.events import Event, EventBus
+from riverhost.logging import get_logger
 
 __all__ = ["CONTROL_REFRESH", "Control"]
 
-log = structlog.get_logger("riverhost.host")
+log = get_logger("riverhost.host")
 
 CONTROL_REFRESH = 600.0
 """Seconds between a listening host's reads of the pauses and cancels (River's queue refresh):

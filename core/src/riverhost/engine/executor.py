@@ -29,6 +29,7 @@ from riverhost.durations import format_duration
 from riverhost.engine.completer import Completer, Outcome
 from riverhost.errors import validation_message
 from riverhost.job import OUTPUT_KEY, PROGRESS_KEY, Job
+from riverhost.logging import get_logger
 from riverhost.registry import RegisteredKind
 from riverhost.retry import RiverDefaultRetry
 from riverhost.runtime import PluginRuntime
@@ -36,7 +37,7 @@ from riverhost.worker import JobCancel, JobContext, JobSnooze
 
 __all__ = ["STOP_GRACE", "Attempt", "Executor"]
 
-log = structlog.get_logger("riverhost.executor")
+log = get_logger("riverhost.executor")
 
 STOP_GRACE = 1.0
 """Seconds a worker told to stop gets to return before its attempt is given up on."""

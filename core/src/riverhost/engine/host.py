@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
-import structlog
 from psycopg_pool import AsyncConnectionPool
 
 from riverhost import metrics
@@ -40,6 +39,7 @@ from riverhost.engine.resources import PluginResources
 from riverhost.engine.services import Service, Services, service
 from riverhost.engine.threads import WorkerThreads
 from riverhost.events import Event, EventBus
+from riverhost.logging import get_logger
 from riverhost.maintenance.cleaner import Cleaner
 from riverhost.maintenance.enqueuer import PeriodicEnqueuer
 from riverhost.maintenance.heartbeat import Heartbeat
@@ -52,7 +52,7 @@ from riverhost.runtime import PluginRuntime, WorkerDatabase
 
 __all__ = ["APPLICATION_NAME", "CONTROL_REFRESH", "Host", "new_client_id"]
 
-log = structlog.get_logger("riverhost.host")
+log = get_logger("riverhost.host")
 
 #: How the host's pool connections show in ``pg_stat_activity`` unless the URL names them.
 APPLICATION_NAME = "riverhost"

@@ -15,14 +15,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import psycopg
-import structlog
 from psycopg import sql
 
 from riverhost._asyncio import reraise_if_cancelling, retry_delay
+from riverhost.logging import get_logger
 
 __all__ = ["Notifier"]
 
-log = structlog.get_logger("riverhost.notifier")
+log = get_logger("riverhost.notifier")
 
 Handler = Callable[[dict[str, Any]], None]
 

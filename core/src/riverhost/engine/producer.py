@@ -27,7 +27,6 @@ from collections.abc import Iterable
 from typing import Any
 
 import psycopg
-import structlog
 
 from riverhost import metrics
 from riverhost._asyncio import reraise_if_cancelling, retry_delay
@@ -36,10 +35,11 @@ from riverhost.db import queries
 from riverhost.db.cursors import AsyncCursors
 from riverhost.engine.executor import Attempt, Executor
 from riverhost.job import Job
+from riverhost.logging import get_logger
 
 __all__ = ["Producer", "fetchers"]
 
-log = structlog.get_logger("riverhost.producer")
+log = get_logger("riverhost.producer")
 
 QUEUE_REFRESH = 600.0
 """Seconds between refreshes of the queue's ``river_queue`` row (River's 10 minutes)."""

@@ -16,15 +16,15 @@ from types import MappingProxyType
 from typing import Any
 
 import pluggy
-import structlog
 
 from riverhost.errors import PluginRef, PluginResourceError
+from riverhost.logging import get_logger
 from riverhost.registry import Registry
 from riverhost.runtime import PluginRuntime, WorkerDatabase
 
 __all__ = ["PluginResources"]
 
-log = structlog.get_logger("riverhost.host")
+log = get_logger("riverhost.host")
 
 
 class PluginResources:

@@ -11,17 +11,16 @@ import signal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-import structlog
-
 from riverhost import logging as riverhost_logging
 from riverhost.config import RiverhostConfig, load_config
 from riverhost.engine.host import Host
 from riverhost.engine.services import Service
+from riverhost.logging import get_logger
 from riverhost.registry import Registry
 
 __all__ = ["StartSpec", "run_engine"]
 
-log = structlog.get_logger("riverhost.host")
+log = get_logger("riverhost.host")
 
 
 @dataclass(frozen=True)

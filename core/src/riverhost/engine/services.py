@@ -13,11 +13,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-import structlog
+from riverhost.logging import get_logger
 
 __all__ = ["Service", "Services", "service"]
 
-log = structlog.get_logger("riverhost.host")
+log = get_logger("riverhost.host")
 
 
 class Service(Protocol):

@@ -18,16 +18,15 @@ import time
 from multiprocessing.process import BaseProcess
 from typing import TYPE_CHECKING
 
-import structlog
-
 from riverhost.config import RiverhostConfig
+from riverhost.logging import get_logger
 
 if TYPE_CHECKING:
     from riverhost.engine.runner import StartSpec
 
 __all__ = ["KILL_AFTER", "supervise"]
 
-log = structlog.get_logger("riverhost.supervisor")
+log = get_logger("riverhost.supervisor")
 
 KILL_AFTER = 10.0
 """Seconds past ``jobs.shutdown_timeout`` after which a child still running is killed."""

@@ -17,16 +17,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
-import structlog
 from fastapi import Request
 from psycopg_pool import AsyncConnectionPool
 
 from riverhost._asyncio import reraise_if_cancelling
 from riverhost.db import queries
+from riverhost.logging import get_logger
 
 __all__ = ["POLL", "FleetEvents"]
 
-log = structlog.get_logger("riverhost.http")
+log = get_logger("riverhost.http")
 
 POLL = 0.5
 """Seconds between looks at the table while someone listens."""

@@ -14,7 +14,6 @@ import socket
 from collections.abc import Iterator
 from typing import Any
 
-import structlog
 import uvicorn
 from psycopg_pool import AsyncConnectionPool
 
@@ -23,11 +22,12 @@ from riverhost.db import adapt
 from riverhost.http.app import AppState, create_app
 from riverhost.http.auth import Auth, HttpConfigError, check_listen
 from riverhost.http.events import FleetEvents
+from riverhost.logging import get_logger
 from riverhost.registry import Registry
 
 __all__ = ["HttpServer", "check_listen"]
 
-log = structlog.get_logger("riverhost.http")
+log = get_logger("riverhost.http")
 
 
 class _Uvicorn(uvicorn.Server):

@@ -6,11 +6,11 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 import psycopg
-import structlog
 
 from riverhost._asyncio import reraise_if_cancelling
+from riverhost.logging import get_logger
 
-log = structlog.get_logger("riverhost.maintenance")
+log = get_logger("riverhost.maintenance")
 
 
 async def every(seconds: float, run_once: Callable[[], Awaitable[object]], name: str) -> None:

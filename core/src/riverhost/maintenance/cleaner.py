@@ -11,16 +11,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import structlog
 from psycopg_pool import AsyncConnectionPool
 
 from riverhost.config import MaintenanceConfig
 from riverhost.db import queries
+from riverhost.logging import get_logger
 from riverhost.maintenance._loop import every
 
 __all__ = ["Cleaner"]
 
-log = structlog.get_logger("riverhost.cleaner")
+log = get_logger("riverhost.cleaner")
 
 FORGET_HOSTS_AFTER = timedelta(days=1)
 

@@ -14,16 +14,16 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import psycopg
-import structlog
 
 from riverhost._asyncio import reraise_if_cancelling
 from riverhost.args import InsertOpts
 from riverhost.client import AsyncClient, InsertParams
+from riverhost.logging import get_logger
 from riverhost.periodic import PeriodicJob
 
 __all__ = ["PeriodicEnqueuer"]
 
-log = structlog.get_logger("riverhost.periodic")
+log = get_logger("riverhost.periodic")
 
 _EVERY_STATE = 0xFF
 

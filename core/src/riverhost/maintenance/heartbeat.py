@@ -15,17 +15,17 @@ from datetime import timedelta
 from typing import Any
 
 import psycopg
-import structlog
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
 from riverhost.db import queries
+from riverhost.logging import get_logger
 from riverhost.maintenance._loop import every
 from riverhost.registry import Registry
 
 __all__ = ["Heartbeat"]
 
-log = structlog.get_logger("riverhost.heartbeat")
+log = get_logger("riverhost.heartbeat")
 
 
 class Heartbeat:

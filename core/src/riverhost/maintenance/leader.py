@@ -22,16 +22,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
-import structlog
 from psycopg_pool import AsyncConnectionPool
 
 from riverhost import metrics
 from riverhost._asyncio import reraise_if_cancelling
 from riverhost.db import queries
+from riverhost.logging import get_logger
 
 __all__ = ["Elector"]
 
-log = structlog.get_logger("riverhost.leader")
+log = get_logger("riverhost.leader")
 
 
 class Elector:

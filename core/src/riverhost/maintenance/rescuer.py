@@ -16,7 +16,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import structlog
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
@@ -24,13 +23,14 @@ from riverhost import metrics
 from riverhost.config import MaintenanceConfig
 from riverhost.db import queries
 from riverhost.durations import format_duration
+from riverhost.logging import get_logger
 from riverhost.maintenance._loop import every
 from riverhost.registry import Registry
 from riverhost.retry import RiverDefaultRetry
 
 __all__ = ["Rescuer"]
 
-log = structlog.get_logger("riverhost.rescuer")
+log = get_logger("riverhost.rescuer")
 
 _DEFAULT_RETRY = RiverDefaultRetry()
 

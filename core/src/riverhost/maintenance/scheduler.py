@@ -12,15 +12,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import structlog
 from psycopg_pool import AsyncConnectionPool
 
 from riverhost.db import queries
+from riverhost.logging import get_logger
 from riverhost.maintenance._loop import every
 
 __all__ = ["Scheduler"]
 
-log = structlog.get_logger("riverhost.scheduler")
+log = get_logger("riverhost.scheduler")
 
 
 class Scheduler:
