@@ -6,9 +6,10 @@ A job's ``steps`` are read in order; each attempt (or snooze) takes the next one
 ``ok``, ``fail``, ``cancel``, ``snooze``, ``timeout`` (runs past the kind's timeout),
 ``wait`` (runs until told to stop), ``progress`` (reports three steps, then completes),
 ``output`` (returns ``{"echo": note}``), ``log`` (logs ``note`` through ``ctx.log``),
-``progress_wait`` (reports one step, then waits), ``sleep`` (takes ``seconds``, stopping early
-when told, then completes), ``hang`` (sync only: blocks its thread for ``seconds`` whatever it
-is told, then completes).
+``progress_wait`` (reports one step, then waits), ``progress_slow`` (sync: reports one
+step of six every ``seconds`` / 6, then waits until told to stop), ``sleep`` (takes
+``seconds``, stopping early when told, then completes), ``hang`` (sync only: blocks its
+thread for ``seconds`` whatever it is told, then completes).
 
 ``steps_long`` jobs (sync) have a minute's timeout, for work that must outlast an outage or a
 shutdown.
@@ -125,7 +126,12 @@ def work_sync(job, ctx):
         return None
     if step == "progress_wait":
         ctx.report_progress("waiting", 1, 3, "first of three")
-    if step in ("timeout", "wait", "progress_wait"):
+    if step == "progress_slow":
+        for current in range(1, 7):
+            ctx.report_progress("scanning", current, 6, f"file {current} of 6")
+            if ctx.wait_cancelled(job.args.seconds / 6):
+                break
+    if step in ("timeout", "wait", "progress_wait", "progress_slow"):
         ctx.wait_cancelled(3600)
         ctx.raise_if_cancelled()
     raise ValueError(f"unknown step {step!r}")

@@ -235,6 +235,17 @@ def test_jobs_command_inserts_lists_shows_cancels_retries_and_deletes(database_u
     assert deleted == f"job {later_id} (elsewhere_sync): deleted\n"
     assert gone.returncode == 1
     assert str(later_id) in gone.stderr
+    with psycopg.connect(database_url) as conn:
+        recorded = conn.execute(
+            "SELECT action, job_id, via, actor <> '' FROM riverhost_activity ORDER BY id"
+        ).fetchall()
+    assert recorded == [
+        ("insert", known["id"], "cli", True),
+        ("insert", later_id, "cli", True),
+        ("cancel", known["id"], "cli", True),
+        ("retry", known["id"], "cli", True),
+        ("delete", later_id, "cli", True),
+    ]
 
 
 @pytest.mark.parametrize(

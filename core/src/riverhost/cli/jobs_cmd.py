@@ -11,6 +11,7 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
+from riverhost import activity
 from riverhost.args import InsertOpts, JobArgs, RawArgs
 from riverhost.cli._client import open_client
 from riverhost.cli._context import CliContext, pass_context
@@ -163,7 +164,9 @@ def insert(
             job_args = RawArgs(kind, validated.model_dump(mode="json"))
 
     def insert_and_look(client: Client) -> tuple[InsertResult, frozenset[str]]:
-        return client.insert(job_args, opts), client.live_queues()
+        result = client.insert(job_args, opts)
+        _record(client, "insert", result.job, {"kind": kind, "duplicate": result.duplicate})
+        return result, client.live_queues()
 
     result, live = _with_client(context, insert_and_look, registry=registry)
     if result.job.queue not in live:
@@ -205,7 +208,12 @@ def _act(verb: str, help_text: str) -> None:
     @_JSON
     @pass_context
     def command(context: CliContext, job_id: int, as_json: bool) -> None:
-        job = _with_client(context, lambda client: getattr(client, verb)(job_id))
+        def act(client: Client) -> Job[dict[str, Any]]:
+            job: Job[dict[str, Any]] = getattr(client, verb)(job_id)
+            _record(client, verb, job)
+            return job
+
+        job = _with_client(context, act)
         if as_json:
             echo_json(_job_json(job))
             return
@@ -216,6 +224,21 @@ def _act(verb: str, help_text: str) -> None:
 _act("cancel", "Cancel JOB_ID: at once if it waits, through its host if it runs.")
 _act("retry", "Make JOB_ID available now (a finalized job too); refused while it runs.")
 _act("delete", "Delete JOB_ID; refused while it runs.")
+
+
+def _record(
+    client: Client, action: str, job: Job[Any], detail: dict[str, Any] | None = None
+) -> None:
+    """Record an operator action in the activity table, as the OS user, via the CLI."""
+    activity.record_sync(
+        client.pool,
+        activity.os_user(),
+        "cli",
+        action,
+        job_id=job.id,
+        queue=job.queue,
+        detail=detail,
+    )
 
 
 def _with_client(context: CliContext, call: Callable[[Client], Any], **options: Any) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from riverhost import activity
 from riverhost.cli._client import open_client
 from riverhost.cli._context import CliContext, pass_context
 from riverhost.cli._output import echo_json, echo_table
@@ -70,6 +71,11 @@ def _toggle(
             client.pause_queue(queue, host=host)
         else:
             client.resume_queue(queue, host=host)
+        action = "pause" if pause else "resume"
+        detail = {"host": host} if host else None
+        activity.record_sync(
+            client.pool, activity.os_user(), "cli", action, queue=queue, detail=detail
+        )
     where = f"on host {host}" if host else "for the whole fleet"
     click.echo(f"{'paused' if pause else 'resumed'} {queue} {where}")
 
