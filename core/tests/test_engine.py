@@ -331,6 +331,28 @@ def test_jobs_inserted_one_by_one_start_at_once_though_trailing_fetches_find_not
     assert max(waits) < cooldown / 2, waits
 
 
+def test_an_insert_just_after_an_idle_poll_found_nothing_starts_at_once(database_url):
+    """Issue 22 item 8: a host polling an empty queue (here every 50 ms) must not make an
+    announced insert wait out the fetch cooldown (here three seconds) that its empty polls
+    would start: only a woken fetch that finds nothing starts it."""
+    cooldown = 3.0
+    registry = make_registry(poll_interval="50ms", fetch_cooldown=f"{cooldown}s")
+
+    async def scenario():
+        async with await AsyncClient.connect(database_url, registry=registry) as client:
+            async with running_host(registry, database_url):
+                ids = []
+                for _ in range(3):
+                    await asyncio.sleep(0.12)  # a few empty polls first
+                    ids.append((await client.insert(StepArgs(steps=["ok"]))).job.id)
+                return await wait_for_jobs(client, ids, timeout=15)
+
+    jobs = asyncio.run(scenario())
+
+    waits = [(job.attempted_at - job.created_at).total_seconds() for job in jobs]
+    assert max(waits) < cooldown / 2, waits
+
+
 def test_a_job_retried_or_snoozed_for_a_moment_runs_again_when_due_not_at_the_next_poll(
     database_url,
 ):

@@ -29,6 +29,7 @@ def test_there_are_hookspecs_to_check():
         "riverhost_queues",
         "riverhost_resources",
         "riverhost_settings_model",
+        "riverhost_webhook_routes",
     ]
 
 

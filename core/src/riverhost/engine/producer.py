@@ -3,9 +3,11 @@
 It fetches when woken (an insert notification for its queue, and once more a moment after one
 for the inserts their client left unannounced; a slot freeing after a full fetch; a resume) or
 when the poll interval passes, never more than the free slots and only the kinds this host has
-workers for. A fetch that fills every slot fetches again as soon as a slot frees; a fetch that
-finds nothing holds the next one back for ``fetch_cooldown``, so a burst of notifications does
-not become a burst of empty queries.
+workers for. A fetch that fills every slot fetches again as soon as a slot frees; an announced
+fetch that finds nothing holds the next one back for ``fetch_cooldown``, so a burst of
+notifications does not become a burst of empty queries (an idle poll finding nothing holds
+nothing back: the first announcement after it is fetched at once, as River's leading-edge
+debounce does).
 
 In a queue of :data:`TWO_FETCHERS_FROM` slots or more, while fetches come back full (a backlog),
 a second fetcher works beside the first and each fetch takes at most half the slots: one half's
@@ -85,6 +87,7 @@ class Producer:
         self._wakes[0].set()  # fetch at once on start: a backlog should not wait a poll interval
         self._trail: asyncio.TimerHandle | None = None
         self._trailing = False
+        self._announced = False
         self._fetch_when_free = False
         self._reserved = 0
         """Slots that fetches in flight may fill."""
@@ -128,6 +131,7 @@ class Producer:
     def announced(self) -> None:
         """An insert notification for this queue: fetch now, and once more
         :data:`~riverhost.client.NOTICE_TRAIL` later for the inserts its sender left quiet."""
+        self._announced = True
         self.wake()
         if self._trail is None:
             self._trail = asyncio.get_running_loop().call_later(NOTICE_TRAIL, self._trailed)
@@ -192,6 +196,7 @@ class Producer:
             # A trailing fetch mostly finds nothing (the announced job is long fetched); that
             # says nothing of a burst, so it must not hold the next announcement's fetch back.
             trailing, self._trailing = self._trailing, False
+            announced, self._announced = self._announced, False
             self._reserved += limit
             try:
                 jobs = await self._fetch(limit)
@@ -199,7 +204,12 @@ class Producer:
                 self._reserved -= limit
             self._backlog = len(jobs) >= limit
             if not jobs:
-                if not trailing:
+                # Only an announced fetch that found nothing starts the cooldown: it is what a
+                # burst of announcements would repeat. A poll, the start's first fetch or a
+                # trailing fetch finding nothing says nothing of a burst and must not hold the
+                # next announcement's fetch back (an insert just after an idle poll waited out
+                # the cooldown: the 100 ms p99 of issue 22).
+                if announced and not trailing:
                     last_empty = time.monotonic()
                 continue
             self._fetch_when_free = self._backlog

@@ -9,7 +9,15 @@ import os
 from pydantic import BaseModel
 from rh_test_support import ScanArgs, log_import, scan
 
-from riverhost import JobKind, Migration, PeriodicJob, QueueSpec, RawArgs, hookimpl
+from riverhost import (
+    JobKind,
+    Migration,
+    PeriodicJob,
+    QueueSpec,
+    RawArgs,
+    WebhookRoute,
+    hookimpl,
+)
 
 log_import(__name__)
 
@@ -77,3 +85,17 @@ def riverhost_resources(settings):
                 out.write("exit\n")
 
     return resources()
+
+
+class AlphaEvent(BaseModel):
+    path: str
+
+
+@hookimpl
+def riverhost_webhook_routes(settings):
+    """POST /api/v1/webhooks/alpha with secret 'alpha-secret' inserts an alpha_scan job."""
+
+    async def intake(payload, ctx):
+        return ScanArgs(path=payload.path)
+
+    return [WebhookRoute(path="alpha", payload=AlphaEvent, handler=intake, secret="alpha-secret")]
