@@ -339,13 +339,15 @@ def test_an_insert_just_after_an_idle_poll_found_nothing_starts_at_once(database
     registry = make_registry(poll_interval="50ms", fetch_cooldown=f"{cooldown}s")
 
     async def scenario():
-        async with await AsyncClient.connect(database_url, registry=registry) as client:
-            async with running_host(registry, database_url):
-                ids = []
-                for _ in range(3):
-                    await asyncio.sleep(0.12)  # a few empty polls first
-                    ids.append((await client.insert(StepArgs(steps=["ok"]))).job.id)
-                return await wait_for_jobs(client, ids, timeout=15)
+        async with (
+            await AsyncClient.connect(database_url, registry=registry) as client,
+            running_host(registry, database_url),
+        ):
+            ids = []
+            for _ in range(3):
+                await asyncio.sleep(0.12)  # a few empty polls first
+                ids.append((await client.insert(StepArgs(steps=["ok"]))).job.id)
+            return await wait_for_jobs(client, ids, timeout=15)
 
     jobs = asyncio.run(scenario())
 
