@@ -98,6 +98,50 @@ def test_a_worker_that_kills_its_process_is_retried_then_discarded_and_spares_th
     assert running == (0,)
 
 
+def test_a_completion_in_a_transaction_cut_by_a_crash_is_rescued_not_completed(
+    plugin_env, database_url, tmp_path
+):
+    """The worker completes its job inside its own transaction (River's JobCompleteTx) and its
+    process dies before the commit: the job is not completed; the rescuer brings it back and
+    the next attempt completes it, once."""
+    env = fleet_env(plugin_env, database_url, tmp_path)
+    with (
+        ExitStack() as stack,
+        psycopg.connect(database_url, autocommit=True) as conn,
+    ):
+        leader = stack.enter_context(RunningHost({**env, "RIVERHOST_LOAD_PLUGINS": "sleeper"}))
+        leader.wait_for("leader.elected")
+        workers = stack.enter_context(RunningHost(env, "--processes", "2", "--no-migrate"))
+        workers.wait_for("host.running", count=2)
+        with Client.connect(database_url) as client:
+            job = client.insert(
+                RawArgs("crash_after_complete", {}), InsertOpts(queue="unruly", max_attempts=3)
+            ).job
+        died = workers.wait_for("supervisor.process_died")
+        state_after_crash = conn.execute(
+            "SELECT state FROM river_job WHERE id = %s", (job.id,)
+        ).fetchone()
+        poll(
+            conn,
+            "SELECT state FROM river_job WHERE id = %s",
+            lambda rows: rows[0][0] == "completed",
+            timeout=40,
+            params=(job.id,),
+        )
+        assert workers.stop() == 0
+        assert leader.stop() == 0
+        attempt, errors, metadata = conn.execute(
+            "SELECT attempt, errors, metadata FROM river_job WHERE id = %s", (job.id,)
+        ).fetchone()
+
+    assert died[0]["exitcode"] == 17
+    assert state_after_crash[0] in ("running", "retryable", "available")  # never completed
+    assert attempt == 2
+    assert len(errors) == 1
+    assert errors[0]["error"].startswith("Stuck job rescued by riverhost: its host")
+    assert metadata["output"] == {"attempt": 2}
+
+
 def test_sigterm_in_a_burst_finishes_short_jobs_gives_back_long_ones_and_exits_zero(
     plugin_env, database_url, tmp_path
 ):
