@@ -377,25 +377,31 @@ def test_dashboard_pages_render_with_their_empty_states(served):
     assert missing.status_code == 404
 
 
-def test_the_http_server_starts_with_riverhost_run_and_stops_with_it(database_url, tmp_path):
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_the_http_server_starts_with_riverhost_run_once_and_stops_with_it(database_url, processes):
     env = command_environment(
         RIVERHOST_DATABASE_URL=database_url,
         RIVERHOST_HTTP__LISTEN="127.0.0.1:0",
         RIVERHOST_LOGGING__FORMAT="json",
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "riverhost", "run"], stderr=subprocess.PIPE, text=True, env=env
+        [sys.executable, "-m", "riverhost", "run", "--processes", processes],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
-        url = None
+        urls, running = [], 0
         deadline = time.monotonic() + 60
         assert process.stderr is not None
-        while url is None and time.monotonic() < deadline:
+        while running < int(processes) and time.monotonic() < deadline:
             line = process.stderr.readline()
             if '"http.serving"' in line:
-                url = json.loads(line)["url"]
-        assert url is not None
-        assert httpx.get(url + "/healthz").json() == {"status": "ok"}
+                urls.append(json.loads(line)["url"])
+            running += '"host.running"' in line
+        # Once per host: the engine processes of --processes 2 serve no HTTP of their own.
+        assert len(urls) == 1
+        assert httpx.get(urls[0] + "/healthz").json() == {"status": "ok"}
     finally:
         process.terminate()
         code = process.wait(30)
