@@ -29,6 +29,7 @@ import pluggy
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from riverhost.client import AsyncClient
     from riverhost.db.migrate import Migration
     from riverhost.events import Event
     from riverhost.kinds import JobKind, QueueSpec
@@ -133,6 +134,7 @@ def riverhost_periodic_jobs(settings: BaseModel | None) -> Sequence[PeriodicJob]
 @hookspec
 def riverhost_resources(
     settings: BaseModel | None,
+    client: AsyncClient,
 ) -> AbstractAsyncContextManager[object] | AbstractContextManager[object] | None:
     """Return a context manager holding this plugin's long-lived resources.
 
@@ -154,9 +156,14 @@ def riverhost_resources(
             return tmdb()
 
     :param settings: this plugin's validated config section.
+    :param client: the workers' insert client (``ctx.client``), open on their pool: for checks
+        against the database at start (``client.pool.connection()``), or for inserting jobs
+        from outside a worker (a :func:`riverhost_event` implementation). Entered on the
+        host's event loop.
     :returns: an async (or plain) context manager, or ``None`` for no resources.
 
     .. versionadded:: 0.2
+    .. versionchanged:: 0.2 the ``client`` argument.
     """
 
 

@@ -59,7 +59,7 @@ class PluginResources:
                 continue
             stack = AsyncExitStack()
             try:
-                kwargs = {"settings": runtime.settings}
+                kwargs = {"settings": runtime.settings, "client": runtime.database.client}
                 manager = impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
                 if manager is not None:
                     runtime.resources = await stack.enter_async_context(_as_async(manager))
