@@ -29,11 +29,11 @@ def tests(session: nox.Session, target: str) -> None:
         session.run("pytest", "core/tests", *session.posargs)
     elif target == "together":
         # Wheels, not editable installs: a missing entry point or package file shows here.
-        session.install(f"./{CORE_TEST}", *(f"./plugins/{name}" for name in PLUGINS))
+        session.install(f"./{CORE_TEST}", *(f"./plugins/{name}[test]" for name in PLUGINS))
         session.run("riverhost", "plugins", "check")
         session.run("pytest", "tests", *session.posargs)
     else:
-        session.install("-e", CORE_TEST, "-e", f"plugins/{target}")
+        session.install("-e", CORE_TEST, "-e", f"plugins/{target}[test]")
         session.run("riverhost", "plugins", "check")
         session.run("pytest", f"plugins/{target}/tests", *session.posargs)
 
