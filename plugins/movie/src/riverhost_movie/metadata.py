@@ -1,0 +1,11 @@
+"""Not written yet: the worker cancels its job saying so."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from riverhost import Job, JobCancel, JobContext
+
+
+async def run_metadata_refresh(job: Job[Any], ctx: JobContext) -> dict[str, Any]:
+    raise JobCancel(f"{job.kind} is not implemented yet")
