@@ -111,8 +111,7 @@ def test_a_transport_error_is_retried_then_named(tmdb):
 
 
 def test_an_answer_missing_fields_names_them(tmdb):
-    del tmdb.movies[603]["title"]
-    del tmdb.movies[603]["id"]
+    tmdb.omit[603] = ["title", "id"]
 
     with pytest.raises(TmdbResponseError) as caught:
         _run(tmdb, lambda c: c.movie(603))

@@ -171,7 +171,8 @@ class FakeTmdb:
 
     ``movies`` maps TMDb ids to detail bodies (see :data:`DEFAULT_MOVIES`); a test may edit
     them (drop a field) or queue failures with ``server.expect_oneshot_request`` before a call.
-    ``requests`` counts the answered requests by path.
+    ``requests`` counts the answered requests by path; ``omit`` names fields to leave out of a
+    movie's ``/movie/{id}`` answers (searches still find it).
     """
 
     def __init__(
@@ -185,6 +186,7 @@ class FakeTmdb:
             key: copy.deepcopy(dict(value)) for key, value in source.items()
         }
         self.requests: dict[str, int] = {}
+        self.omit: dict[int, list[str]] = {}
         self._lock = threading.Lock()
         server.expect_request(re.compile(r"^/3/.*$")).respond_with_handler(self._answer)
 
@@ -239,6 +241,8 @@ class FakeTmdb:
 
     def _details(self, movie: Mapping[str, Any], query: Mapping[str, str]) -> Response:
         body = _public(movie)
+        for name in self.omit.get(int(movie["id"]), []):
+            body.pop(name, None)
         language = query.get("language", "en-US")
         if language in movie["_titles"] and "title" in body:
             body["title"] = movie["_titles"][language]
