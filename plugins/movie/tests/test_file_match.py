@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from helpers import AMELIE, MATRIX, rows, run, settings
 
-from riverhost_media.testing import make_video
+from riverhost_media.testing import make_video, movie_body
 from riverhost_movie.jobs import FileMatchArgs
 
 
@@ -70,3 +70,21 @@ def test_a_name_no_movie_fits_completes_as_unmatched(database_url, tmdb, tmp_pat
     assert result.state == "completed"
     assert result.output["match_type"] == "unmatched"
     assert "Home Video Birthday" in result.output["reason"]
+
+
+def test_a_different_title_of_the_same_year_is_not_taken_for_a_known_movie(
+    database_url, tmdb, tmp_path
+):
+    # Titles 0.73 alike and one year: the seed's score (0.6 x 0.73 + 0.4) passed 0.8.
+    tmdb.movies[1] = movie_body(1, "Silent River of Dreams", "1980-06-01")
+    tmdb.movies[2] = movie_body(2, "Silent River of Echoes", "1980-06-01")
+    tmdb.reindex()
+    config = settings(tmdb, tmp_path)
+    dreams = make_video(tmp_path / "Silent.River.of.Dreams.1980.mkv")
+    echoes = make_video(tmp_path / "Silent.River.of.Echoes.1980.mkv")
+    first = run(database_url, config, FileMatchArgs(file_path=dreams))
+
+    second = run(database_url, config, FileMatchArgs(file_path=echoes))
+
+    assert (second.output["match_type"], second.output["created_new_movie"]) == ("tmdb", True)
+    assert second.output["movie_id"] != first.output["movie_id"]

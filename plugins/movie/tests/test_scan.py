@@ -74,7 +74,7 @@ def test_a_rescan_skips_unchanged_files_and_marks_changed_and_missing_ones(
 
     unchanged = scan(database_url, config)
 
-    assert unchanged.output["unchanged"] == 3 - 1  # the sample is never recorded
+    assert unchanged.output["unchanged"] == 3  # the sample is remembered as skipped
     assert (unchanged.output["added"], unchanged.output["updated"]) == (0, 0)
     assert tmdb.count() == asked
     assert unchanged.followups == []
@@ -175,3 +175,18 @@ def test_a_file_deleted_between_the_walk_and_the_probe_is_an_error(
             "error": "the file disappeared between the walk and the probe",
         }
     ]
+
+
+def test_an_unmatched_file_is_remembered_and_not_asked_about_again(database_url, tmdb, library):
+    (library / "Home.Video.Birthday.2015.mkv").write_bytes(b"")
+    config = settings(tmdb, library, probe=False)
+    first = scan(database_url, config)
+    asked = tmdb.count()
+
+    again = scan(database_url, config)
+
+    assert first.output["unmatched"] == 1
+    assert "Home Video Birthday" in first.output["errors"][0]["error"]
+    assert (again.output["unmatched"], again.output["errors_count"]) == (0, 0)
+    assert again.output["unchanged"] == 4
+    assert tmdb.count() == asked

@@ -27,13 +27,13 @@ if TYPE_CHECKING:
     from pytest_httpserver import HTTPServer
     from werkzeug import Request, Response
 
-__all__ = ["API_KEY", "DEFAULT_MOVIES", "FakeTmdb", "make_video"]
+__all__ = ["API_KEY", "DEFAULT_MOVIES", "FakeTmdb", "make_video", "movie_body"]
 
 API_KEY = "test-api-key"
 BEARER = "test-read-access-token"
 
 
-def _movie(
+def movie_body(
     tmdb_id: int,
     title: str,
     release_date: str,
@@ -47,6 +47,7 @@ def _movie(
     certification: str = "R",
     popularity: float = 50.0,
 ) -> dict[str, Any]:
+    """A ``/movie/{id}`` body (credits and release dates kept aside for their endpoints)."""
     return {
         "id": tmdb_id,
         "title": title,
@@ -119,7 +120,7 @@ def _movie(
 
 
 DEFAULT_MOVIES: dict[int, dict[str, Any]] = {
-    603: _movie(
+    603: movie_body(
         603,
         "The Matrix",
         "1999-03-31",
@@ -130,8 +131,8 @@ DEFAULT_MOVIES: dict[int, dict[str, Any]] = {
         directors=((9339, "Lana Wachowski"), (9340, "Lilly Wachowski")),
         popularity=80.0,
     ),
-    604: _movie(604, "The Matrix Reloaded", "2003-05-15", imdb_id="tt0234215"),
-    194: _movie(
+    604: movie_body(604, "The Matrix Reloaded", "2003-05-15", imdb_id="tt0234215"),
+    194: movie_body(
         194,
         "Amélie",
         "2001-04-25",
@@ -142,7 +143,7 @@ DEFAULT_MOVIES: dict[int, dict[str, Any]] = {
         cast=((3134, "Audrey Tautou", "Amélie Poulain"),),
         directors=((2419, "Jean-Pierre Jeunet"),),
     ),
-    27205: _movie(
+    27205: movie_body(
         27205,
         "Inception",
         "2010-07-15",
@@ -187,8 +188,17 @@ class FakeTmdb:
         }
         self.requests: dict[str, int] = {}
         self.omit: dict[int, list[str]] = {}
+        self._by_title: dict[str, list[int]] = {}
+        self.reindex()
         self._lock = threading.Lock()
         server.expect_request(re.compile(r"^/3/.*$")).respond_with_handler(self._answer)
+
+    def reindex(self) -> None:
+        """Rebuild the exact-title lookup after changing ``movies``' titles."""
+        self._by_title = {}
+        for tmdb_id, movie in self.movies.items():
+            key = normalise_title(str(movie.get("title", "")))
+            self._by_title.setdefault(key, []).append(tmdb_id)
 
     @property
     def base_url(self) -> str:
@@ -256,11 +266,11 @@ class FakeTmdb:
         wanted = query.get("query", "")
         year = query.get("year")
         hits = []
-        for movie in self.movies.values():
+        exact = [self.movies[i] for i in self._by_title.get(normalise_title(wanted), [])]
+        # Exact titles first (a large fake library answers in constant time); else similar ones.
+        for movie in exact or self.movies.values():
             title = str(movie.get("title", ""))
-            close = normalise_title(wanted) == normalise_title(title) or (
-                title_similarity(wanted, title) >= 0.6
-            )
+            close = bool(exact) or title_similarity(wanted, title) >= 0.6
             if not close or (year and not str(movie.get("release_date", "")).startswith(year)):
                 continue
             hit = _public(movie)

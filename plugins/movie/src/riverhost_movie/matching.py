@@ -2,12 +2,13 @@
 
 :class:`Matcher` follows the seeds' matcher (``movie/library_matcher.go``) with its flagged
 bugs fixed: candidates come from the movie table by normalised title or shared words and are
-scored in Python (title similarity x 0.6 + year x 0.4, rapidfuzz; no pg_trgm needed), a score
-of 0.8 or more is the movie; otherwise TMDb is searched (again without the year when the year
-finds nothing) and the best-scoring hit wins only if it scores 0.6 or more, instead of taking
-the first hit whatever it is. A TMDb movie already in the table is reused rather than inserted
-twice. Answers are shared per (title, year) within one matcher, so one scan asks TMDb once per
-movie however many files it has.
+scored in Python (title similarity x 0.6 + year x 0.4, rapidfuzz; no pg_trgm needed). A score of
+0.8 or more is the movie, provided the titles alone are 0.9 alike (the seed's rule let the year
+carry two different titles of one year past 0.8). Otherwise TMDb is searched (again without the
+year when the year finds nothing) and the best-scoring hit wins only if it scores 0.6 or more,
+instead of the first hit whatever it is. A TMDb movie already in the table is reused rather
+than inserted twice. Answers are shared per (title, year) within one matcher, so one scan asks
+TMDb once per movie however many files it has.
 
 ``movie_file_match`` cancels (no retry) for a missing file or a non-video extension, and
 completes with ``match_type: unmatched`` when no movie fits (the seeds' BUG-002 fix).
@@ -36,6 +37,7 @@ from riverhost_media import (
     normalise_title,
     parse_movie_path,
     probe,
+    title_similarity,
 )
 from riverhost_movie import repository
 from riverhost_movie.jobs import FileMatchArgs, SearchIndexArgs, runtime
@@ -44,8 +46,11 @@ from riverhost_movie.repository import Conn, FileRecord
 
 __all__ = ["Match", "Matcher", "UnmatchedError", "quality_profile", "run_file_match"]
 
-#: A movie already in the table is the file's movie from this score on (the seeds' 0.8).
+#: A movie already in the table is the file's movie from this score on (the seeds' 0.8)...
 EXISTING_THRESHOLD = 0.8
+#: ... and only if the titles alone are this close: with the year weighing 0.4, the seed's
+#: rule took "Silent River of Echoes" (1980) for "Silent River of Dreams" (1980), 0.84.
+EXISTING_TITLE_THRESHOLD = 0.9
 #: A TMDb hit scoring less than this is not the file's movie.
 TMDB_THRESHOLD = 0.6
 
@@ -116,6 +121,8 @@ class Matcher:
         scored = [
             (match_score(parsed.title, parsed.year, [c.title, c.original_title or ""], c.year), c)
             for c in candidates
+            if max(title_similarity(parsed.title, t) for t in (c.title, c.original_title or ""))
+            >= EXISTING_TITLE_THRESHOLD
         ]
         if scored:
             score, best = max(scored, key=lambda pair: pair[0])

@@ -12,10 +12,12 @@ transaction. At the end, files of the walked roots that were not seen are marked
 root that could not be walked keeps its files: an unmounted disk is not an empty library).
 
 Per-file problems (unreadable entries, unmatched names, TMDb errors for one title, a file gone
-before its probe) are counted and listed, never fatal. The scan's ``library_scans`` row ends
-``completed`` or ``failed``, never ``running``.
-An unknown ``library_id``, relative ``paths``, or TMDb refusing the credentials cancel the
-job with the reason instead of retrying it.
+before its probe) are counted and listed, never fatal. Unmatched files and skipped samples are
+remembered (``movie.unmatched_files``) with their size and mtime, so a rescan skips them too
+while they are unchanged; a TMDb failure is not remembered, so the next scan tries again.
+The scan's ``library_scans`` row ends ``completed`` or ``failed``, never ``running``. An
+unknown ``library_id``, relative ``paths``, or TMDb refusing the credentials cancel the job
+with the reason instead of retrying it.
 """
 
 from __future__ import annotations
@@ -106,6 +108,7 @@ class LibraryScanner:
         self.errors: list[dict[str, str]] = []
         self.samples = 0
         self.unmatched = 0
+        self._skipped: list[tuple[str, int, int, str]] = []  # this batch's, to remember
         self.matcher = Matcher(ctx.transaction, resources.tmdb, settings.tmdb.languages)
         self._slots = asyncio.Semaphore(settings.scan_concurrency)
 
@@ -166,9 +169,12 @@ class LibraryScanner:
         except BaseExceptionGroup as failed:
             raise failed.exceptions[0] from None
         found = [each for task in tasks if (each := task.result()) is not None]
-        if not found:
+        skipped, self._skipped = self._skipped, []
+        if not found and not skipped:
             return
         async with self.ctx.transaction() as conn:
+            await repository.record_unmatched(conn, self.library.id, skipped)
+            await repository.forget_unmatched(conn, [each.file.path for each in found])
             index: list[SearchIndexArgs] = []
             saved: dict[int, uuid.UUID] = {}
             added = updated = 0
@@ -218,17 +224,16 @@ class LibraryScanner:
         self.ctx.raise_if_cancelled()
         parsed = await asyncio.to_thread(parse_movie_path, file.path)
         if parsed is None:
-            self.unmatched += 1
-            self._error(file.path, "no title in the file's name or its folder's")
+            self._unmatched(file, "no title in the file's name or its folder's")
             return None
         if parsed.is_sample and self.library.skip_samples:
             self.samples += 1
+            self._skipped.append((file.path, file.size, file.mtime_ns, "sample"))
             return None
         try:
             match = await self.matcher.match(parsed)
         except UnmatchedError as exc:
-            self.unmatched += 1
-            self._error(file.path, str(exc))
+            self._unmatched(file, str(exc))
             return None
         except TmdbNotConfiguredError as exc:
             raise JobCancel(str(exc)) from exc
@@ -253,6 +258,12 @@ class LibraryScanner:
                 self._error(file.path, probe_error)
         self.ctx.log.debug("movie.file_matched", path=file.path, match_type=match.match_type)
         return _Examined(file, parsed, match, probed, probe_error)
+
+    def _unmatched(self, file: WalkedFile, reason: str) -> None:
+        # Deterministic: remembered, so a rescan skips the file while it is unchanged.
+        self.unmatched += 1
+        self._error(file.path, reason)
+        self._skipped.append((file.path, file.size, file.mtime_ns, reason))
 
     def output(self, scan_id: uuid.UUID) -> dict[str, Any]:
         """The job's output: the counters and the first errors."""
