@@ -1,8 +1,10 @@
 """Every developer task: ``nox -s tests lint typecheck`` (CI), ``nox -s host`` (run a host).
 
-Plugins are found, not listed: every ``plugins/<name>/pyproject.toml``. Each plugin is tested
-in an environment of its own with only ``core`` beside it, then everything is installed
-together from built wheels (as pip would install it) for the cross-package tests in ``tests/``.
+Plugins are found, not listed: every ``plugins/<name>/pyproject.toml``; so are the plain
+libraries plugins share, every ``libs/<name>/pyproject.toml`` (no entry point). Each library is
+tested alone, each plugin in an environment of its own with only ``core`` and the libraries
+beside it, then everything is installed together from built wheels (as pip would install it)
+for the cross-package tests in ``tests/``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ import nox
 
 ROOT = Path(__file__).parent
 PLUGINS = sorted(p.parent.name for p in ROOT.glob("plugins/*/pyproject.toml"))
+LIBS = sorted(p.parent.name for p in ROOT.glob("libs/*/pyproject.toml"))
+#: Every library, editable, with its test extra (the fakes plugins' tests use).
+LIBS_EDITABLE = [arg for name in LIBS for arg in ("-e", f"libs/{name}[test]")]
 CORE_TEST = "core[test]"
 
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -21,19 +26,28 @@ nox.options.reuse_existing_virtualenvs = True
 
 
 @nox.session
-@nox.parametrize("target", ["core", *PLUGINS, "together"])
+@nox.parametrize("target", ["core", *(f"lib-{name}" for name in LIBS), *PLUGINS, "together"])
 def tests(session: nox.Session, target: str) -> None:
-    """Run one target's tests: core alone, one plugin beside core, or all together."""
+    """Run one target's tests: core alone, a library alone, one plugin beside core (and the
+    libraries), or all together."""
     if target == "core":
         session.install("-e", CORE_TEST)
         session.run("pytest", "core/tests", *session.posargs)
+    elif target.startswith("lib-"):
+        name = target.removeprefix("lib-")
+        session.install("-e", f"libs/{name}[test]")
+        session.run("pytest", f"libs/{name}/tests", *session.posargs)
     elif target == "together":
         # Wheels, not editable installs: a missing entry point or package file shows here.
-        session.install(f"./{CORE_TEST}", *(f"./plugins/{name}[test]" for name in PLUGINS))
+        session.install(
+            f"./{CORE_TEST}",
+            *(f"./libs/{name}" for name in LIBS),
+            *(f"./plugins/{name}[test]" for name in PLUGINS),
+        )
         session.run("riverhost", "plugins", "check")
         session.run("pytest", "tests", *session.posargs)
     else:
-        session.install("-e", CORE_TEST, "-e", f"plugins/{target}[test]")
+        session.install("-e", CORE_TEST, *LIBS_EDITABLE, "-e", f"plugins/{target}[test]")
         session.run("riverhost", "plugins", "check")
         session.run("pytest", f"plugins/{target}/tests", *session.posargs)
 
@@ -50,22 +64,34 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """mypy --strict on core (and on every plugin's sources)."""
+    """mypy --strict on core (and on every library's and plugin's sources)."""
     session.install(
         "mypy>=1.13",
         "types-PyYAML",
         "types-croniter",
         "-e",
         CORE_TEST,
+        *LIBS_EDITABLE,
         *(f"-e./plugins/{name}" for name in PLUGINS),
     )
-    session.run("mypy", "--strict", "core/src", *(f"plugins/{name}/src" for name in PLUGINS))
+    session.run(
+        "mypy",
+        "--strict",
+        "core/src",
+        *(f"libs/{name}/src" for name in LIBS),
+        *(f"plugins/{name}/src" for name in PLUGINS),
+    )
 
 
 @nox.session
 def host(session: nox.Session) -> None:
     """Run a host with every plugin on the embedded PostgreSQL: ``nox -s host [-- ARGS]``."""
-    session.install("-e", "core[embedded,http]", *(f"-e./plugins/{name}" for name in PLUGINS))
+    session.install(
+        "-e",
+        "core[embedded,http]",
+        *(f"-e./libs/{name}" for name in LIBS),
+        *(f"-e./plugins/{name}" for name in PLUGINS),
+    )
     listen = session.env.get("RIVERHOST_HTTP__LISTEN") or "127.0.0.1:8080"
     if not session.posargs:
         session.log(f"dashboard and admin API: http://{listen}/ (API docs at /api/docs)")

@@ -1,0 +1,91 @@
+"""riverhost_media: what riverhost's media plugins share (a library, not a plugin).
+
+The library walk (:mod:`riverhost_media.walk`), release-name parsing and title similarity
+(:mod:`riverhost_media.names`), the async TMDb client (:mod:`riverhost_media.tmdb`), ffprobe
+(:mod:`riverhost_media.probe`) and their errors (:mod:`riverhost_media.errors`). Plugins import
+from here; the submodules' other names are private.
+"""
+
+from __future__ import annotations
+
+from riverhost_media.errors import (
+    FfprobeNotFoundError,
+    MediaError,
+    ProbeError,
+    ProbeFileMissingError,
+    TmdbError,
+    TmdbNotConfiguredError,
+    TmdbResponseError,
+    TmdbStatusError,
+    TmdbTransportError,
+)
+from riverhost_media.names import (
+    ParsedName,
+    match_score,
+    normalise_title,
+    parse_movie_path,
+    title_similarity,
+    year_score,
+)
+from riverhost_media.probe import ProbeResult, probe, resolution_label
+from riverhost_media.tmdb import (
+    DEFAULT_BASE_URL,
+    CastMember,
+    Credits,
+    CrewMember,
+    Genre,
+    MovieDetails,
+    ReleaseDates,
+    SearchMovieResult,
+    SearchMovies,
+    TmdbClient,
+    normalise_language,
+)
+from riverhost_media.walk import (
+    DEFAULT_EXCLUDES,
+    VIDEO_EXTENSIONS,
+    WalkedFile,
+    WalkOptions,
+    WalkProblem,
+    is_video,
+    walk,
+)
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_EXCLUDES",
+    "VIDEO_EXTENSIONS",
+    "CastMember",
+    "Credits",
+    "CrewMember",
+    "FfprobeNotFoundError",
+    "Genre",
+    "MediaError",
+    "MovieDetails",
+    "ParsedName",
+    "ProbeError",
+    "ProbeFileMissingError",
+    "ProbeResult",
+    "ReleaseDates",
+    "SearchMovieResult",
+    "SearchMovies",
+    "TmdbClient",
+    "TmdbError",
+    "TmdbNotConfiguredError",
+    "TmdbResponseError",
+    "TmdbStatusError",
+    "TmdbTransportError",
+    "WalkOptions",
+    "WalkProblem",
+    "WalkedFile",
+    "is_video",
+    "match_score",
+    "normalise_language",
+    "normalise_title",
+    "parse_movie_path",
+    "probe",
+    "resolution_label",
+    "title_similarity",
+    "walk",
+    "year_score",
+]

@@ -1,0 +1,140 @@
+"""Release names: parsing with ``guessit``, sample detection, title normalisation and similarity.
+
+:func:`parse_movie_path` reads a file's name (and, for what the name lacks, its folder's) into
+a :class:`ParsedName` of plain JSON values (guessit's own values may be lists, babelfish
+objects or dates). :func:`title_similarity` and :func:`match_score` are the seeds' matcher
+(``movie/library_matcher.go``): normalised titles compared by Levenshtein ratio (rapidfuzz,
+so it works on servers without ``pg_trgm``), weighted with the year. This module does no I/O.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = [
+    "ParsedName",
+    "match_score",
+    "normalise_title",
+    "parse_movie_path",
+    "title_similarity",
+    "year_score",
+]
+
+_LEADING_ARTICLE = re.compile(r"^(the|a|an)\s+")
+_NOT_WORD = re.compile(r"[^\w\s]+")
+_SPACES = re.compile(r"\s+")
+_SAMPLE = re.compile(r"(^|[\W_])sample([\W_]|$)", re.IGNORECASE)
+
+
+class ParsedName(BaseModel):
+    """What a release name says; every value JSON-native."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    title: str
+    year: int | None = None
+    edition: str | None = None
+    screen_size: str | None = None
+    source: str | None = None
+    video_codec: str | None = None
+    release_group: str | None = None
+    is_sample: bool = False
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or None
+    return str(value)
+
+
+def _year(value: Any) -> int | None:
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, int) and 1900 <= value <= 2100:
+        return value
+    return None
+
+
+def _guess(name: str) -> dict[str, Any]:
+    from guessit import guessit  # 0.3 s to import: only when a name is parsed
+
+    return dict(guessit(name, {"type": "movie"}))
+
+
+def parse_movie_path(path: str) -> ParsedName | None:
+    """Parse a movie file's path; ``None`` when neither the name nor its folder gives a title.
+
+    The file name decides; the folder's name fills a missing title or year
+    (``Amélie (2001)/movie.mkv``). A sample (guessit's ``other: Sample``, or the word
+    ``sample`` in the name) is flagged, not dropped: the caller decides.
+    """
+    name = os.path.basename(path)
+    guessed = _guess(name)
+    other = guessed.get("other")
+    others = other if isinstance(other, list) else [other]
+    is_sample = "Sample" in others or bool(_SAMPLE.search(os.path.splitext(name)[0]))
+    title = _text(guessed.get("title"))
+    year = _year(guessed.get("year"))
+    if not title or year is None:
+        folder = os.path.basename(os.path.dirname(path))
+        if folder:
+            from_folder = _guess(folder)
+            title = title or _text(from_folder.get("title"))
+            year = year if year is not None else _year(from_folder.get("year"))
+    if not title:
+        return None
+    return ParsedName(
+        title=title,
+        year=year,
+        edition=_text(guessed.get("edition")),
+        screen_size=_text(guessed.get("screen_size")),
+        source=_text(guessed.get("source")),
+        video_codec=_text(guessed.get("video_codec")),
+        release_group=_text(guessed.get("release_group")),
+        is_sample=is_sample,
+    )
+
+
+def normalise_title(title: str) -> str:
+    """Lower case, accents and punctuation dropped, a leading the/a/an dropped, spaces collapsed."""
+    decomposed = unicodedata.normalize("NFKD", title.casefold())
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
+    plain = _NOT_WORD.sub(" ", plain.replace("&", " and ")).replace("_", " ")
+    plain = _SPACES.sub(" ", plain).strip()
+    return _LEADING_ARTICLE.sub("", plain)
+
+
+def title_similarity(a: str, b: str) -> float:
+    """1 - Levenshtein distance / longer length, on normalised titles (0.0 … 1.0)."""
+    from rapidfuzz.distance import Levenshtein
+
+    return float(Levenshtein.normalized_similarity(normalise_title(a), normalise_title(b)))
+
+
+def year_score(a: int | None, b: int | None) -> float | None:
+    """1.0 for the same year, 0.5 one year apart, else 0.0; ``None`` when either is unknown."""
+    if a is None or b is None:
+        return None
+    gap = abs(a - b)
+    return 1.0 if gap == 0 else 0.5 if gap == 1 else 0.0
+
+
+def match_score(
+    title: str, year: int | None, candidate_titles: list[str], candidate_year: int | None
+) -> float:
+    """The seeds' score: best title similarity x 0.6 + year score x 0.4 (title alone without
+    both years)."""
+    similarity = max(
+        (title_similarity(title, each) for each in candidate_titles if each), default=0.0
+    )
+    years = year_score(year, candidate_year)
+    if years is None:
+        return similarity
+    return similarity * 0.6 + years * 0.4

@@ -1,0 +1,315 @@
+"""Test helpers for media plugins: a TMDb-shaped loopback server and real media files.
+
+:class:`FakeTmdb` installs handlers on a ``pytest_httpserver.HTTPServer`` that answer like TMDb
+v3 (facts in ``shared/reference/media-apis.md`` §3): both auth styles, TMDb's error bodies,
+``/search/movie``, ``/movie/{id}`` with ``append_to_response``, ``/credits`` and
+``/release_dates``, titles per language. :func:`make_video` writes a real one-second video with
+``ffmpeg -f lavfi`` (made once per process and copied). Needs the ``test`` extra
+(pytest-httpserver) and ``ffmpeg``; nothing here is imported by the library itself.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+from riverhost_media.names import normalise_title, title_similarity
+
+if TYPE_CHECKING:
+    from pytest_httpserver import HTTPServer
+    from werkzeug import Request, Response
+
+__all__ = ["API_KEY", "DEFAULT_MOVIES", "FakeTmdb", "make_video", "movie_body"]
+
+API_KEY = "test-api-key"
+BEARER = "test-read-access-token"
+
+
+def movie_body(
+    tmdb_id: int,
+    title: str,
+    release_date: str,
+    *,
+    original_title: str | None = None,
+    imdb_id: str | None = None,
+    genres: tuple[tuple[int, str], ...] = (),
+    titles: Mapping[str, str] | None = None,
+    cast: tuple[tuple[int, str, str], ...] = (),
+    directors: tuple[tuple[int, str], ...] = (),
+    certification: str = "R",
+    popularity: float = 50.0,
+) -> dict[str, Any]:
+    """A ``/movie/{id}`` body (credits and release dates kept aside for their endpoints)."""
+    return {
+        "id": tmdb_id,
+        "title": title,
+        "original_title": original_title or title,
+        "original_language": "en",
+        "overview": f"The overview of {title}.",
+        "tagline": f"The tagline of {title}.",
+        "status": "Released",
+        "release_date": release_date,
+        "runtime": 120,
+        "imdb_id": imdb_id,
+        "genres": [{"id": gid, "name": name} for gid, name in genres],
+        "poster_path": f"/poster{tmdb_id}.jpg",
+        "backdrop_path": None,
+        "popularity": popularity,
+        "vote_average": 8.1,
+        "vote_count": 1000,
+        "budget": 63000000,
+        "revenue": 100853753,
+        "homepage": "",
+        "adult": False,
+        "video": False,
+        "_titles": dict(titles or {}),
+        "_credits": {
+            "cast": [
+                {
+                    "adult": False,
+                    "id": pid,
+                    "name": name,
+                    "original_name": name,
+                    "character": character,
+                    "order": order,
+                    "cast_id": order + 1,
+                    "credit_id": f"c{tmdb_id}{pid}",
+                    "profile_path": None,
+                    "known_for_department": "Acting",
+                }
+                for order, (pid, name, character) in enumerate(cast)
+            ],
+            "crew": [
+                {
+                    "id": pid,
+                    "name": name,
+                    "department": "Directing",
+                    "job": "Director",
+                    "credit_id": f"d{tmdb_id}{pid}",
+                    "profile_path": None,
+                }
+                for pid, name in directors
+            ],
+        },
+        "_release_dates": {
+            "results": [
+                {
+                    "iso_3166_1": "US",
+                    "release_dates": [
+                        {
+                            "certification": certification,
+                            "descriptors": [],
+                            "iso_639_1": "",
+                            "note": "",
+                            "release_date": f"{release_date}T00:00:00.000Z",
+                            "type": 3,
+                        }
+                    ],
+                }
+            ]
+        },
+    }
+
+
+DEFAULT_MOVIES: dict[int, dict[str, Any]] = {
+    603: movie_body(
+        603,
+        "The Matrix",
+        "1999-03-31",
+        imdb_id="tt0133093",
+        genres=((28, "Action"), (878, "Science Fiction")),
+        titles={"de-DE": "Matrix"},
+        cast=((6384, "Keanu Reeves", "Neo"), (2975, "Laurence Fishburne", "Morpheus")),
+        directors=((9339, "Lana Wachowski"), (9340, "Lilly Wachowski")),
+        popularity=80.0,
+    ),
+    604: movie_body(604, "The Matrix Reloaded", "2003-05-15", imdb_id="tt0234215"),
+    194: movie_body(
+        194,
+        "Amélie",
+        "2001-04-25",
+        original_title="Le Fabuleux Destin d'Amélie Poulain",
+        imdb_id="tt0211915",
+        genres=((35, "Comedy"), (10749, "Romance")),
+        titles={"de-DE": "Die fabelhafte Welt der Amélie"},
+        cast=((3134, "Audrey Tautou", "Amélie Poulain"),),
+        directors=((2419, "Jean-Pierre Jeunet"),),
+    ),
+    27205: movie_body(
+        27205,
+        "Inception",
+        "2010-07-15",
+        imdb_id="tt1375666",
+        genres=((28, "Action"),),
+        cast=((6193, "Leonardo DiCaprio", "Cobb"),),
+        directors=((525, "Christopher Nolan"),),
+    ),
+}
+
+
+def _json(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    from werkzeug import Response
+
+    return Response(
+        json.dumps(body), status=status, headers=dict(headers or {}), mimetype="application/json"
+    )
+
+
+def _public(movie: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in movie.items() if not key.startswith("_")}
+
+
+class FakeTmdb:
+    """TMDb v3 on a loopback ``HTTPServer``; ``base_url`` is what the client needs.
+
+    ``movies`` maps TMDb ids to detail bodies (see :data:`DEFAULT_MOVIES`); a test may edit
+    them (drop a field) or queue failures with ``server.expect_oneshot_request`` before a call.
+    ``requests`` counts the answered requests by path; ``omit`` names fields to leave out of a
+    movie's ``/movie/{id}`` answers (searches still find it).
+    """
+
+    def __init__(
+        self, server: HTTPServer, movies: Mapping[int, Mapping[str, Any]] | None = None
+    ) -> None:
+        import re
+
+        self.server = server
+        source = DEFAULT_MOVIES if movies is None else movies
+        self.movies: dict[int, dict[str, Any]] = {
+            key: copy.deepcopy(dict(value)) for key, value in source.items()
+        }
+        self.requests: dict[str, int] = {}
+        self.omit: dict[int, list[str]] = {}
+        self._by_title: dict[str, list[int]] = {}
+        self.reindex()
+        self._lock = threading.Lock()
+        server.expect_request(re.compile(r"^/3/.*$")).respond_with_handler(self._answer)
+
+    def reindex(self) -> None:
+        """Rebuild the exact-title lookup after changing ``movies``' titles."""
+        self._by_title = {}
+        for tmdb_id, movie in self.movies.items():
+            key = normalise_title(str(movie.get("title", "")))
+            self._by_title.setdefault(key, []).append(tmdb_id)
+
+    @property
+    def base_url(self) -> str:
+        return self.server.url_for("/3")
+
+    def count(self, prefix: str = "/3/") -> int:
+        """Requests answered whose path starts with ``prefix``."""
+        with self._lock:
+            return sum(n for path, n in self.requests.items() if path.startswith(prefix))
+
+    def _answer(self, request: Request) -> Response:
+        with self._lock:
+            self.requests[request.path] = self.requests.get(request.path, 0) + 1
+        query = {key: values[-1] for key, values in parse_qs(request.query_string.decode()).items()}
+        bearer = request.headers.get("Authorization", "")
+        if query.get("api_key") != API_KEY and bearer != f"Bearer {BEARER}":
+            return _json(
+                {
+                    "status_code": 7,
+                    "status_message": "Invalid API key: You must be granted a valid key.",
+                    "success": False,
+                },
+                401,
+            )
+        parts = request.path.strip("/").split("/")[1:]
+        if parts == ["search", "movie"]:
+            return self._search(query)
+        if len(parts) >= 2 and parts[0] == "movie" and parts[1].isdigit():
+            movie = self.movies.get(int(parts[1]))
+            if movie is None:
+                return self._not_found()
+            sub = parts[2:]
+            if sub == ["credits"]:
+                return _json({"id": movie.get("id"), **movie["_credits"]})
+            if sub == ["release_dates"]:
+                return _json({"id": movie.get("id"), **movie["_release_dates"]})
+            if not sub:
+                return self._details(movie, query)
+        return self._not_found()
+
+    def _not_found(self) -> Response:
+        return _json(
+            {
+                "success": False,
+                "status_code": 34,
+                "status_message": "The resource you requested could not be found.",
+            },
+            404,
+        )
+
+    def _details(self, movie: Mapping[str, Any], query: Mapping[str, str]) -> Response:
+        body = _public(movie)
+        for name in self.omit.get(int(movie["id"]), []):
+            body.pop(name, None)
+        language = query.get("language", "en-US")
+        if language in movie["_titles"] and "title" in body:
+            body["title"] = movie["_titles"][language]
+            body["overview"] = f"[{language}] {body['overview']}"
+        for name in filter(None, query.get("append_to_response", "").split(",")):
+            if name in ("credits", "release_dates"):
+                body[name] = movie[f"_{name}"]
+        return _json(body)
+
+    def _search(self, query: Mapping[str, str]) -> Response:
+        wanted = query.get("query", "")
+        year = query.get("year")
+        hits = []
+        exact = [self.movies[i] for i in self._by_title.get(normalise_title(wanted), [])]
+        # Exact titles first (a large fake library answers in constant time); else similar ones.
+        for movie in exact or self.movies.values():
+            title = str(movie.get("title", ""))
+            close = bool(exact) or title_similarity(wanted, title) >= 0.6
+            if not close or (year and not str(movie.get("release_date", "")).startswith(year)):
+                continue
+            hit = _public(movie)
+            for key in ("genres", "runtime", "imdb_id", "tagline", "status", "budget", "revenue"):
+                hit.pop(key, None)
+            hit["genre_ids"] = [genre["id"] for genre in movie.get("genres", [])]
+            hits.append(hit)
+        hits.sort(key=lambda hit: -title_similarity(wanted, str(hit.get("title", ""))))
+        return _json({"page": 1, "results": hits, "total_pages": 1, "total_results": len(hits)})
+
+
+_VIDEO_LOCK = threading.Lock()
+_VIDEOS: dict[str, str] = {}
+
+
+def make_video(path: str | os.PathLike[str], *, seconds: int = 1) -> str:
+    """Write a real ``seconds``-long 320x240 video with a tone at ``path`` (container from the
+    extension: .mkv, .mp4, …); made with ``ffmpeg -f lavfi`` once per extension and copied."""
+    target = os.fspath(path)
+    extension = os.path.splitext(target)[1].lower()
+    key = f"{extension}:{seconds}"
+    with _VIDEO_LOCK:
+        source = _VIDEOS.get(key)
+        if source is None or not os.path.exists(source):
+            folder = tempfile.mkdtemp(prefix="riverhost-media-")
+            source = os.path.join(folder, f"source{extension}")
+            subprocess.run(
+                [
+                    "ffmpeg",
+                    *("-v", "error", "-y"),
+                    *("-f", "lavfi", "-i", f"testsrc=duration={seconds}:size=320x240:rate=10"),
+                    *("-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}"),
+                    *("-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest"),
+                    source,
+                ],
+                check=True,
+                capture_output=True,
+            )
+            _VIDEOS[key] = source
+    os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
+    shutil.copyfile(source, target)
+    return target

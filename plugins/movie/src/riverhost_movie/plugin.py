@@ -1,0 +1,123 @@
+"""The movie plugin's hooks: settings, resources (the TMDb client), migrations, kinds, schedules.
+
+Heavy modules (the workers, httpx, guessit) are imported inside the hooks, so ``riverhost
+plugins list`` and a host that disables this plugin never pay for them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
+
+from riverhost import JobKind, Migration, PeriodicJob, UniqueOpts, hookimpl, migrations_from_package
+from riverhost_movie.settings import MovieSettings
+
+if TYPE_CHECKING:
+    from riverhost_movie.jobs import MovieResources
+
+
+@hookimpl
+def riverhost_settings_model() -> type[BaseModel]:
+    return MovieSettings
+
+
+@hookimpl
+def riverhost_migrations() -> list[Migration]:
+    return migrations_from_package("riverhost_movie")
+
+
+@hookimpl
+def riverhost_job_kinds(settings: MovieSettings) -> list[JobKind]:
+    from riverhost_movie import jobs
+
+    def unique(period: timedelta) -> UniqueOpts:
+        return UniqueOpts(by_args=True, by_period=period)
+
+    return [
+        JobKind(
+            kind=jobs.LibraryScanArgs.kind,
+            args=jobs.LibraryScanArgs,
+            worker=jobs.library_scan,
+            queue="bulk",
+            timeout=timedelta(minutes=30),
+            max_attempts=3,
+            unique=unique(timedelta(minutes=10)),
+            description="walk a movie library, match new and changed files, record them",
+        ),
+        JobKind(
+            kind=jobs.MetadataRefreshArgs.kind,
+            args=jobs.MetadataRefreshArgs,
+            worker=jobs.metadata_refresh,
+            queue="default",
+            timeout=timedelta(minutes=5),
+            max_attempts=5,
+            unique=unique(timedelta(minutes=30)),
+            description="refresh one movie from TMDb: translations, ratings, genres, credits",
+        ),
+        JobKind(
+            kind=jobs.FileMatchArgs.kind,
+            args=jobs.FileMatchArgs,
+            worker=jobs.file_match,
+            queue="default",
+            timeout=timedelta(minutes=5),
+            max_attempts=3,
+            description="match one file to a movie (TMDb if needed) and record it",
+        ),
+        JobKind(
+            kind=jobs.SearchIndexArgs.kind,
+            args=jobs.SearchIndexArgs,
+            worker=jobs.search_index,
+            queue="default",
+            timeout=timedelta(minutes=15),
+            max_attempts=5,
+            unique=unique(timedelta(minutes=5)),
+            description="index, remove or reindex movies in the search backend",
+        ),
+    ]
+
+
+@hookimpl
+def riverhost_periodic_jobs(settings: MovieSettings) -> list[PeriodicJob]:
+    from riverhost_movie.jobs import LibraryScanArgs
+
+    return [
+        PeriodicJob(
+            id=f"movie_library_scan:{library.id}",
+            args=LibraryScanArgs(library_id=library.id),
+            every=library.scan_interval,
+        )
+        for library in settings.libraries
+        if library.scan_interval is not None
+    ]
+
+
+@hookimpl
+def riverhost_resources(
+    settings: MovieSettings,
+) -> contextlib.AbstractAsyncContextManager[MovieResources]:
+    from riverhost_media import TmdbClient
+    from riverhost_movie.jobs import MovieResources
+
+    tmdb = settings.tmdb
+
+    @contextlib.asynccontextmanager
+    async def resources() -> AsyncIterator[MovieResources]:
+        async with TmdbClient(
+            api_key=tmdb.api_key.get_secret_value() if tmdb.api_key else None,
+            read_access_token=(
+                tmdb.read_access_token.get_secret_value() if tmdb.read_access_token else None
+            ),
+            base_url=tmdb.base_url,
+            requests_per_window=tmdb.requests_per_window,
+            window_seconds=tmdb.window.total_seconds(),
+            max_attempts=tmdb.max_attempts,
+            retry_wait_max=tmdb.retry_wait_max.total_seconds(),
+            timeout=tmdb.timeout.total_seconds(),
+        ) as client:
+            yield MovieResources(tmdb=client)
+
+    return resources()

@@ -1,0 +1,461 @@
+"""All SQL of the movie plugin's tables (schema ``movie``), as named statements and functions.
+
+Each function takes a connection the caller has in a transaction (``ctx.transaction()``), so
+what a worker writes commits or rolls back with its follow-up jobs. Statements that run per
+batch of a scan say which index they rely on. No SQL is assembled from input.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from riverhost_media import Credits, MovieDetails, ProbeResult, normalise_title
+
+__all__ = [
+    "FileRecord",
+    "MovieCandidate",
+    "ScanTotals",
+    "complete_scan",
+    "fail_scan",
+    "file_by_path",
+    "forget_unmatched",
+    "mark_missing_files",
+    "movie_by_id",
+    "movie_candidates",
+    "record_unmatched",
+    "start_scan",
+    "touch_files",
+    "upsert_file",
+    "upsert_movie",
+]
+
+Conn = psycopg.AsyncConnection[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class MovieCandidate:
+    """A movie a file's parsed title may name."""
+
+    id: uuid.UUID
+    title: str
+    original_title: str | None
+    year: int | None
+    tmdb_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    """One file to record: where it is, what it is, which movie it holds and how sure."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    movie_id: uuid.UUID
+    library_id: str | None
+    match_type: str
+    confidence: float | None
+    probe: ProbeResult | None = None
+    probe_error: str | None = None
+    quality_profile: str | None = None
+
+
+@dataclass
+class ScanTotals:
+    """A scan's counters, as ``library_scans`` stores them."""
+
+    scanned: int = 0
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    new_movies: int = 0
+    errors: int = 0
+
+
+# ---------------------------------------------------------------------------------- scans
+
+_START_SCAN = """
+INSERT INTO movie.library_scans (id, library_id, job_id, scan_type, status, started_at)
+VALUES (%(id)s, %(library_id)s, %(job_id)s, %(scan_type)s, 'running', now())
+ON CONFLICT (id) DO UPDATE SET
+    status = 'running', job_id = EXCLUDED.job_id, scan_type = EXCLUDED.scan_type,
+    started_at = now(), completed_at = NULL, error_message = NULL
+RETURNING started_at
+"""
+
+_FINISH_SCAN = """
+UPDATE movie.library_scans SET
+    status = %(status)s, items_scanned = %(scanned)s, items_added = %(added)s,
+    items_updated = %(updated)s, items_unchanged = %(unchanged)s, items_removed = %(removed)s,
+    errors_count = %(errors)s, errors = %(error_list)s, error_message = %(message)s,
+    completed_at = now(), duration_seconds = extract(epoch FROM now() - started_at)
+WHERE id = %(id)s
+"""
+
+
+async def start_scan(
+    conn: Conn, scan_id: uuid.UUID, library_id: str, job_id: int, *, force: bool
+) -> datetime:
+    """Record the scan as running (again, on a retry); return when it started."""
+    params = {
+        "id": scan_id,
+        "library_id": library_id,
+        "job_id": job_id,
+        "scan_type": "full" if force else "incremental",
+    }
+    row = await (await conn.execute(_START_SCAN, params)).fetchone()
+    assert row is not None
+    started: datetime = row[0]
+    return started
+
+
+async def _finish(
+    conn: Conn,
+    scan_id: uuid.UUID,
+    status: str,
+    totals: ScanTotals,
+    errors: Sequence[Mapping[str, str]],
+    message: str | None,
+) -> None:
+    await conn.execute(
+        _FINISH_SCAN,
+        {
+            "id": scan_id,
+            "status": status,
+            "scanned": totals.scanned,
+            "added": totals.added,
+            "updated": totals.updated,
+            "unchanged": totals.unchanged,
+            "removed": totals.removed,
+            "errors": totals.errors,
+            "error_list": Jsonb(list(errors)),
+            "message": message,
+        },
+    )
+
+
+async def complete_scan(
+    conn: Conn, scan_id: uuid.UUID, totals: ScanTotals, errors: Sequence[Mapping[str, str]]
+) -> None:
+    """Mark the scan completed with its counters and its first errors."""
+    await _finish(conn, scan_id, "completed", totals, errors, None)
+
+
+async def fail_scan(
+    conn: Conn,
+    scan_id: uuid.UUID,
+    totals: ScanTotals,
+    errors: Sequence[Mapping[str, str]],
+    message: str,
+) -> None:
+    """Mark the scan failed, saying why."""
+    await _finish(conn, scan_id, "failed", totals, errors, message)
+
+
+# ---------------------------------------------------------------------------------- files
+
+# One statement per batch of walked files (unique index on file_path): marks them seen and
+# returns what was recorded, so unchanged files need nothing more.
+_TOUCH_FILES = """
+WITH recorded AS (
+    UPDATE movie.movie_files SET last_scanned_at = now(), deleted_at = NULL
+    WHERE file_path = ANY(%(paths)s)
+    RETURNING file_path, file_size, file_mtime_ns
+), unmatched AS (
+    UPDATE movie.unmatched_files SET last_scanned_at = now()
+    WHERE file_path = ANY(%(paths)s)
+    RETURNING file_path, file_size, file_mtime_ns
+)
+SELECT file_path, file_size, file_mtime_ns FROM recorded
+UNION ALL
+SELECT file_path, file_size, file_mtime_ns FROM unmatched
+"""
+
+_FORGET_UNMATCHED = """
+DELETE FROM movie.unmatched_files
+WHERE library_id = %(library_id)s AND last_scanned_at < %(started)s
+  AND starts_with(file_path, %(prefix)s)
+"""
+
+_UPSERT_UNMATCHED = """
+INSERT INTO movie.unmatched_files (file_path, library_id, file_size, file_mtime_ns, reason)
+VALUES (%s, %s, %s, %s, %s)
+ON CONFLICT (file_path) DO UPDATE SET
+    library_id = EXCLUDED.library_id, file_size = EXCLUDED.file_size,
+    file_mtime_ns = EXCLUDED.file_mtime_ns, reason = EXCLUDED.reason, last_scanned_at = now()
+"""
+
+# Index movie_files_library; a root's files only, and only those this scan did not see.
+_MARK_MISSING = """
+UPDATE movie.movie_files SET deleted_at = now()
+WHERE library_id = %(library_id)s AND deleted_at IS NULL AND last_scanned_at < %(started)s
+  AND starts_with(file_path, %(prefix)s)
+"""
+
+_UPSERT_FILE = """
+INSERT INTO movie.movie_files (
+    id, movie_id, library_id, file_path, file_name, file_size, file_mtime_ns, container,
+    resolution, width, height, video_codec, audio_codec, audio_channels, bitrate_kbps,
+    duration_seconds, framerate, quality_profile, probe_error, match_type, match_confidence
+) VALUES (
+    %(id)s, %(movie_id)s, %(library_id)s, %(file_path)s, %(file_name)s, %(file_size)s,
+    %(file_mtime_ns)s, %(container)s, %(resolution)s, %(width)s, %(height)s, %(video_codec)s,
+    %(audio_codec)s, %(audio_channels)s, %(bitrate_kbps)s, %(duration_seconds)s,
+    %(framerate)s, %(quality_profile)s, %(probe_error)s, %(match_type)s, %(match_confidence)s
+)
+ON CONFLICT (file_path) DO UPDATE SET
+    movie_id = EXCLUDED.movie_id,
+    library_id = coalesce(EXCLUDED.library_id, movie_files.library_id),
+    file_name = EXCLUDED.file_name, file_size = EXCLUDED.file_size,
+    file_mtime_ns = EXCLUDED.file_mtime_ns, container = EXCLUDED.container,
+    resolution = EXCLUDED.resolution, width = EXCLUDED.width, height = EXCLUDED.height,
+    video_codec = EXCLUDED.video_codec, audio_codec = EXCLUDED.audio_codec,
+    audio_channels = EXCLUDED.audio_channels, bitrate_kbps = EXCLUDED.bitrate_kbps,
+    duration_seconds = EXCLUDED.duration_seconds, framerate = EXCLUDED.framerate,
+    quality_profile = EXCLUDED.quality_profile, probe_error = EXCLUDED.probe_error,
+    match_type = EXCLUDED.match_type, match_confidence = EXCLUDED.match_confidence,
+    last_scanned_at = now(), deleted_at = NULL
+RETURNING (xmax = 0) AS created
+"""
+
+
+async def touch_files(conn: Conn, paths: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """Mark recorded (and unmatched) files among ``paths`` as seen now; return path ->
+    (size, mtime_ns) as last recorded."""
+    cursor = await conn.execute(_TOUCH_FILES, {"paths": list(paths)})
+    return {row[0]: (row[1], row[2]) for row in await cursor.fetchall()}
+
+
+async def mark_missing_files(
+    conn: Conn, library_id: str, roots: Iterable[str], started: datetime
+) -> int:
+    """Mark files under ``roots`` not seen since ``started`` as deleted; return how many."""
+    removed = 0
+    for root in roots:
+        prefix = root.rstrip("/") + "/"
+        params = {"library_id": library_id, "started": started, "prefix": prefix}
+        cursor = await conn.execute(_MARK_MISSING, params)
+        removed += cursor.rowcount
+        await conn.execute(_FORGET_UNMATCHED, params)
+    return removed
+
+
+async def record_unmatched(
+    conn: Conn, library_id: str, files: Sequence[tuple[str, int, int, str]]
+) -> None:
+    """Remember files (path, size, mtime_ns, reason) a scan skipped or could not match."""
+    if files:
+        async with conn.cursor() as cursor:
+            await cursor.executemany(
+                _UPSERT_UNMATCHED, [(path, library_id, *rest) for path, *rest in files]
+            )
+
+
+async def forget_unmatched(conn: Conn, paths: Sequence[str]) -> None:
+    """Forget these files as unmatched (they are matched now)."""
+    if paths:
+        await conn.execute(
+            "DELETE FROM movie.unmatched_files WHERE file_path = ANY(%s)", (list(paths),)
+        )
+
+
+async def upsert_file(conn: Conn, record: FileRecord) -> bool:
+    """Record a file (insert or update by path); True if it is new."""
+    probe = record.probe or ProbeResult()
+    params = {
+        "id": uuid.uuid4(),
+        "movie_id": record.movie_id,
+        "library_id": record.library_id,
+        "file_path": record.path,
+        "file_name": record.path.rsplit("/", 1)[-1],
+        "file_size": record.size,
+        "file_mtime_ns": record.mtime_ns,
+        "quality_profile": record.quality_profile,
+        "probe_error": record.probe_error,
+        "match_type": record.match_type,
+        "match_confidence": record.confidence,
+        **probe.model_dump(exclude={"duration_seconds", "framerate"}),
+        "duration_seconds": probe.duration_seconds,
+        "framerate": probe.framerate,
+    }
+    row = await (await conn.execute(_UPSERT_FILE, params)).fetchone()
+    return bool(row and row[0])
+
+
+async def file_by_path(conn: Conn, path: str) -> tuple[uuid.UUID, uuid.UUID] | None:
+    """(file id, movie id) of a recorded, not deleted file at ``path``."""
+    cursor = await conn.execute(
+        "SELECT id, movie_id FROM movie.movie_files WHERE file_path = %s AND deleted_at IS NULL",
+        (path,),
+    )
+    row = await cursor.fetchone()
+    return (row[0], row[1]) if row else None
+
+
+# ---------------------------------------------------------------------------------- movies
+
+# Index movies_title_norm / movies_original_title_norm for the exact form, movies_title_words
+# (GIN) for any shared word; scored in Python (rapidfuzz), so no pg_trgm is needed.
+_CANDIDATES = """
+SELECT id, title, original_title, year, tmdb_id FROM movie.movies
+WHERE deleted_at IS NULL AND (
+    title_norm = %(norm)s OR original_title_norm = %(norm)s
+    OR (%(words)s <> '' AND title_words @@ to_tsquery('simple', %(words)s))
+)
+ORDER BY (title_norm = %(norm)s OR original_title_norm = %(norm)s) DESC, popularity DESC NULLS LAST
+LIMIT 50
+"""
+
+_WORD = re.compile(r"^\w+$")
+
+
+async def movie_candidates(conn: Conn, title: str) -> list[MovieCandidate]:
+    """Movies sharing the normalised title or any of its words of 3+ characters."""
+    norm = normalise_title(title)
+    words = [word for word in norm.split() if len(word) >= 3 and _WORD.match(word)]
+    query = " | ".join(dict.fromkeys(words))
+    cursor = await conn.execute(_CANDIDATES, {"norm": norm, "words": query})
+    return [MovieCandidate(*row) for row in await cursor.fetchall()]
+
+
+async def movie_by_id(conn: Conn, movie_id: uuid.UUID) -> dict[str, Any] | None:
+    """One movie's row (not deleted), as a dict."""
+    async with conn.cursor(row_factory=dict_row) as cursor:
+        await cursor.execute(
+            "SELECT * FROM movie.movies WHERE id = %s AND deleted_at IS NULL", (movie_id,)
+        )
+        return await cursor.fetchone()
+
+
+_UPSERT_MOVIE = """
+INSERT INTO movie.movies (
+    id, tmdb_id, imdb_id, title, original_title, title_norm, original_title_norm, year,
+    release_date, runtime, overview, tagline, status, original_language, poster_path,
+    backdrop_path, homepage, vote_average, vote_count, popularity, budget, revenue,
+    titles_i18n, taglines_i18n, overviews_i18n, age_ratings, metadata_updated_at
+) VALUES (
+    %(id)s, %(tmdb_id)s, %(imdb_id)s, %(title)s, %(original_title)s, %(title_norm)s,
+    %(original_title_norm)s, %(year)s, %(release_date)s, %(runtime)s, %(overview)s,
+    %(tagline)s, %(status)s, %(original_language)s, %(poster_path)s, %(backdrop_path)s,
+    %(homepage)s, %(vote_average)s, %(vote_count)s, %(popularity)s, %(budget)s, %(revenue)s,
+    %(titles_i18n)s, %(taglines_i18n)s, %(overviews_i18n)s, %(age_ratings)s, now()
+)
+ON CONFLICT (tmdb_id) DO UPDATE SET
+    imdb_id = EXCLUDED.imdb_id, title = EXCLUDED.title,
+    original_title = EXCLUDED.original_title, title_norm = EXCLUDED.title_norm,
+    original_title_norm = EXCLUDED.original_title_norm, year = EXCLUDED.year,
+    release_date = EXCLUDED.release_date, runtime = EXCLUDED.runtime,
+    overview = EXCLUDED.overview, tagline = EXCLUDED.tagline, status = EXCLUDED.status,
+    original_language = EXCLUDED.original_language, poster_path = EXCLUDED.poster_path,
+    backdrop_path = EXCLUDED.backdrop_path, homepage = EXCLUDED.homepage,
+    vote_average = EXCLUDED.vote_average, vote_count = EXCLUDED.vote_count,
+    popularity = EXCLUDED.popularity, budget = EXCLUDED.budget, revenue = EXCLUDED.revenue,
+    titles_i18n = EXCLUDED.titles_i18n, taglines_i18n = EXCLUDED.taglines_i18n,
+    overviews_i18n = EXCLUDED.overviews_i18n, age_ratings = EXCLUDED.age_ratings,
+    metadata_updated_at = now(), deleted_at = NULL
+RETURNING id, (xmax = 0) AS created
+"""
+
+_INSERT_GENRE = """
+INSERT INTO movie.movie_genres (movie_id, slug, name, tmdb_genre_id) VALUES (%s, %s, %s, %s)
+ON CONFLICT (movie_id, slug) DO UPDATE SET name = EXCLUDED.name
+"""
+
+_INSERT_CREDIT = """
+INSERT INTO movie.movie_credits (
+    movie_id, tmdb_person_id, name, profile_path, credit_type, character, cast_order, job,
+    department
+) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT DO NOTHING
+"""
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", normalise_title(name)).strip("-") or "genre"
+
+
+@dataclass(frozen=True)
+class Translation:
+    """A movie's title, overview and tagline in one language."""
+
+    title: str | None
+    overview: str | None
+    tagline: str | None
+
+
+async def upsert_movie(
+    conn: Conn,
+    details: MovieDetails,
+    *,
+    credits: Credits,
+    age_ratings: Mapping[str, str],
+    translations: Mapping[str, Translation],
+    movie_id: uuid.UUID | None = None,
+) -> tuple[uuid.UUID, bool]:
+    """Write a movie with its genres and credits (replacing the old ones) in the caller's
+    transaction; keyed by ``tmdb_id``. Returns (movie id, whether it was created)."""
+
+    def i18n(field: str) -> Jsonb:
+        values = {lang: getattr(tr, field) for lang, tr in translations.items()}
+        return Jsonb({lang: value for lang, value in values.items() if value})
+
+    params = {
+        "id": movie_id or uuid.uuid4(),
+        "tmdb_id": details.id,
+        "imdb_id": details.imdb_id,
+        "title": details.title,
+        "original_title": details.original_title,
+        "title_norm": normalise_title(details.title),
+        "original_title_norm": (
+            normalise_title(details.original_title) if details.original_title else None
+        ),
+        "year": details.year,
+        "release_date": details.release_date,
+        "runtime": details.runtime,
+        "overview": details.overview,
+        "tagline": details.tagline,
+        "status": details.status,
+        "original_language": details.original_language,
+        "poster_path": details.poster_path,
+        "backdrop_path": details.backdrop_path,
+        "homepage": details.homepage or None,
+        "vote_average": details.vote_average,
+        "vote_count": details.vote_count,
+        "popularity": details.popularity,
+        "budget": details.budget,
+        "revenue": details.revenue,
+        "titles_i18n": i18n("title"),
+        "taglines_i18n": i18n("tagline"),
+        "overviews_i18n": i18n("overview"),
+        "age_ratings": Jsonb(dict(age_ratings)),
+    }
+    row = await (await conn.execute(_UPSERT_MOVIE, params)).fetchone()
+    assert row is not None
+    saved_id: uuid.UUID = row[0]
+    created = bool(row[1])
+    # Replaced, never soft-deleted: the seed's soft-delete collided with its unique index.
+    await conn.execute("DELETE FROM movie.movie_genres WHERE movie_id = %s", (saved_id,))
+    await conn.execute("DELETE FROM movie.movie_credits WHERE movie_id = %s", (saved_id,))
+    async with conn.cursor() as cursor:
+        genres = [(saved_id, _slug(g.name), g.name, g.id) for g in details.genres]
+        if genres:
+            await cursor.executemany(_INSERT_GENRE, genres)
+        people = [
+            (saved_id, c.id, c.name, c.profile_path, "cast", c.character or "", c.order, "", None)
+            for c in credits.cast
+        ] + [
+            (saved_id, c.id, c.name, c.profile_path, "crew", "", None, c.job or "", c.department)
+            for c in credits.crew
+        ]
+        if people:
+            await cursor.executemany(_INSERT_CREDIT, people)
+    return saved_id, created

@@ -1,0 +1,15 @@
+"""Fixtures of the movie plugin's tests: riverhost's, plus a TMDb on loopback."""
+
+from __future__ import annotations
+
+import pytest
+
+from riverhost_media.testing import FakeTmdb
+
+pytest_plugins = ["riverhost.testing"]
+
+
+@pytest.fixture
+def tmdb(httpserver):
+    """A TMDb-shaped server on loopback with the default movies."""
+    return FakeTmdb(httpserver)
