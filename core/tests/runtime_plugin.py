@@ -72,6 +72,7 @@ async def note(job: Job[NoteArgs], ctx: JobContext) -> dict[str, str]:
         if job.args.fail:
             raise RuntimeError("failed after writing")
         if job.args.complete_tx or job.args.hang_after_complete:
+            ctx.report_progress("noting", 1, 1, "written")
             await ctx.complete_tx(conn, output={"from": "tx"})
         if job.args.hang_after_complete:
             try:
@@ -88,6 +89,7 @@ def note_sync(job: Job[NoteArgs], ctx: JobContext) -> dict[str, str]:
         if job.args.fail:
             raise RuntimeError("failed after writing")
         if job.args.complete_tx or job.args.hang_after_complete:
+            ctx.report_progress("noting", 1, 1, "written")
             ctx.complete_tx_sync(conn, output={"from": "tx"})
         if job.args.hang_after_complete:
             ctx.wait_cancelled(60)

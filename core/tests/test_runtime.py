@@ -68,6 +68,8 @@ def test_completion_in_the_worker_s_transaction_is_not_written_again(database_ur
     assert run.state == "completed"
     # Had the completer written the job again, the returned output would have replaced it.
     assert run.output == {"from": "tx"}
+    assert run.progress is not None
+    assert (run.progress.phase, run.progress.percent) == ("noting", 100.0)
     assert _notes(database_url, run.job.id) == ["hi/HI: three"]
     assert len(run.followups) == 1
 

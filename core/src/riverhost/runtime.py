@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from riverhost.client import AsyncClient, Client
 from riverhost.db import adapt, queries
 from riverhost.errors import JobNotRunningError, PluginRef
-from riverhost.job import OUTPUT_KEY, Job
+from riverhost.job import OUTPUT_KEY, PROGRESS_KEY, Job, JobProgress
 
 if TYPE_CHECKING:
     from riverhost.registry import Registry
@@ -114,30 +114,42 @@ class PluginRuntime:
     """What the plugin's ``riverhost_resources`` context manager yielded, once entered."""
 
 
-def _completion(job: Job[Any], output: Any) -> tuple[str, dict[str, Any]]:
+def _completion(
+    job: Job[Any], output: Any, progress: JobProgress | None
+) -> tuple[str, dict[str, Any]]:
     metadata: dict[str, Any] = {}
     if output is not None:
         value = output.model_dump(mode="json") if isinstance(output, BaseModel) else output
         metadata[OUTPUT_KEY] = value
+    if progress is not None:
+        metadata[PROGRESS_KEY] = progress.model_dump()
     params = {"id": job.id, "attempted_at": job.attempted_at, "metadata": Jsonb(metadata)}
     return queries.COMPLETE_IN_TX, params
 
 
 async def complete_tx(
-    conn: psycopg.AsyncConnection[Any], job: Job[Any], output: Any = None
+    conn: psycopg.AsyncConnection[Any],
+    job: Job[Any],
+    output: Any = None,
+    progress: JobProgress | None = None,
 ) -> None:
     """Mark ``job`` completed on ``conn``, inside the caller's transaction (River's
-    ``JobCompleteTx``). Raises :class:`~riverhost.errors.JobNotRunningError` when the row no
-    longer runs this attempt."""
-    statement, params = _completion(job, output)
+    ``JobCompleteTx``), with its output and last progress. Raises
+    :class:`~riverhost.errors.JobNotRunningError` when the row no longer runs this attempt."""
+    statement, params = _completion(job, output, progress)
     cursor = await conn.execute(statement, params)
     if await cursor.fetchone() is None:
         raise JobNotRunningError(job.id, job.attempt)
 
 
-def complete_tx_sync(conn: psycopg.Connection[Any], job: Job[Any], output: Any = None) -> None:
+def complete_tx_sync(
+    conn: psycopg.Connection[Any],
+    job: Job[Any],
+    output: Any = None,
+    progress: JobProgress | None = None,
+) -> None:
     """:func:`complete_tx` for plain ``def`` workers."""
-    statement, params = _completion(job, output)
+    statement, params = _completion(job, output, progress)
     if conn.execute(statement, params).fetchone() is None:
         raise JobNotRunningError(job.id, job.attempt)
 

@@ -220,17 +220,18 @@ class JobContext:
     async def complete_tx(self, conn: psycopg.AsyncConnection[Any], output: Any = None) -> None:
         """Mark this job completed inside ``conn``'s transaction (River's ``JobCompleteTx``):
         the completion commits or rolls back with the worker's own writes, so its effect
-        happens exactly once. ``output`` (if given) is recorded as the job's output.
+        happens exactly once. ``output`` (if given) is recorded as the job's output, and the
+        last progress reported so far as its progress.
 
         Raises :class:`~riverhost.errors.JobNotRunningError` if the job no longer runs this
         attempt (rescued, cancelled or deleted meanwhile); let it roll the transaction back.
         """
-        await complete_tx(conn, self._attempted(), output)
+        await complete_tx(conn, self._attempted(), output, self._progress)
         self._completed_tx = True
 
     def complete_tx_sync(self, conn: psycopg.Connection[Any], output: Any = None) -> None:
         """:meth:`complete_tx` for plain ``def`` workers."""
-        complete_tx_sync(conn, self._attempted(), output)
+        complete_tx_sync(conn, self._attempted(), output, self._progress)
         self._completed_tx = True
 
     @property
