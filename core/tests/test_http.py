@@ -3,7 +3,9 @@ routes and shapes, auth, webhooks, health, limits, and the event stream."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -20,6 +22,7 @@ from riverhost.config import load_config
 from riverhost.db.migrate import migrate
 from riverhost.errors import RegistryError
 from riverhost.http.auth import HttpConfigError, check_listen
+from riverhost.http.server import _bind
 from riverhost.registry import registry_from_objects
 from riverhost.testing import command_environment
 
@@ -99,6 +102,27 @@ def test_a_non_loopback_address_without_a_token_is_refused_saying_why():
     assert "RIVERHOST_HTTP__TOKENS__OPS" in str(refused.value)
     assert check_listen("127.0.0.1:8080", {}) == ("127.0.0.1", 8080)
     assert check_listen("[::1]:0", {}) == ("::1", 0)
+
+
+def test_served_connections_have_nagle_off():
+    # A response goes out as head then body; with Nagle on, the body of every answer on a
+    # kept-alive connection waited for the client's delayed ACK (~40 ms a request).
+    async def accepted_nodelay() -> int:
+        seen: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            sock = writer.get_extra_info("socket")
+            seen.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(handle, sock=_bind("127.0.0.1", 0))
+        async with server:
+            _, writer = await asyncio.open_connection(*server.sockets[0].getsockname()[:2])
+            nodelay = await asyncio.wait_for(seen, 5)
+            writer.close()
+        return nodelay
+
+    assert asyncio.run(accepted_nodelay()) != 0
 
 
 def test_serve_refuses_to_start_on_a_public_address_without_a_token(database_url):
