@@ -97,8 +97,8 @@ class JobView(_View):
 class JobListView(_View):
     """One page of jobs: the seeds' ``{"jobs": [...], "total": N}`` and the paging cursor.
 
-    ``total`` counts the jobs matching the filter exactly up to ``exact_limit``; past that it
-    is the planner's estimate of the whole table and ``total_is_estimate`` is true.
+    ``total`` counts the jobs matching the filter exactly up to 1,000; past that it is the
+    planner's estimate for the filter and ``total_is_estimate`` is true.
     """
 
     jobs: list[JobView]

@@ -47,6 +47,11 @@ Text = Annotated[str, Field(max_length=255, pattern=r"^[^\x00]*$")]
 Filter = Annotated[list[Text], Query()]
 
 MAX_DELAY = 10 * 365 * 24 * 3600.0
+
+EXACT_TOTAL = 1_000
+"""A listing's total is counted exactly up to this many jobs, then estimated by the planner:
+counting 10,000 completed jobs of one kind read 10,000 rows (70 ms a page on a 1,000,000-job
+table), for a number an operator reads as "lots"."""
 State = Annotated[AppState, Depends(state_of)]
 
 router = APIRouter(
@@ -82,7 +87,7 @@ async def list_jobs(
         newest_first=not oldest_first,
     )
     page = await state.client.list(where)
-    total, estimated = await state.client.count(where)
+    total, estimated = await state.client.count(where, exact_up_to=EXACT_TOTAL)
     return JobListView(
         jobs=[JobView.of(job) for job in page.jobs],
         total=total,

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -31,6 +31,22 @@ log = get_logger("riverhost.http")
 POLL = 0.5
 """Seconds between looks at the table while someone listens."""
 
+LOOK_BACK = timedelta(seconds=2)
+"""How far behind its cursor each look also reads (at most :data:`PAGE` rows, newest first):
+``finalized_at`` is its transaction's start, so a transaction that commits late (a worker
+completing its job in its own transaction) shows a row behind rows already sent. Ids already
+sent are not sent twice. A commit later than this, or behind more than a page of newer rows,
+is not streamed (the job's page and the API still show it)."""
+
+PAGE = 500
+MAX_PAGES = 20
+"""Pages of finalized jobs read forward per look (10,000 events); the rest waits for the next
+look, which goes on from where this one stopped."""
+
+BACKLOG = 4 * (PAGE * MAX_PAGES + 1000)
+"""Events a listener may have waiting (a few looks' worth: every job finalized and every running
+job's progress); a listener further behind loses the newest until it catches up."""
+
 KEEPALIVE = 15.0
 """Seconds of silence after which the stream sends a comment, so proxies keep it open."""
 
@@ -47,13 +63,16 @@ class FleetEvents:
         self._task: asyncio.Task[None] | None = None
         self._progress: dict[int, Any] = {}
         self._since = datetime.now(UTC)
+        self._since_id = 0
+        self._sent: dict[int, datetime] = {}
+        """Finalized jobs already sent, with their ``finalized_at``, for the look-back."""
         self._closed = False
 
     def subscribe(self) -> asyncio.Queue[dict[str, Any]]:
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=BACKLOG)
         self._subscribers.add(queue)
         if self._task is None or self._task.done():
-            self._since = datetime.now(UTC)
+            self._since, self._since_id = datetime.now(UTC), 0
             self._task = asyncio.get_running_loop().create_task(self._run(), name="http-events")
         return queue
 
@@ -107,8 +126,7 @@ class FleetEvents:
         events: list[dict[str, Any]] = []
         async with self._pool.connection() as conn:
             running = await (await conn.execute(queries.JOB_EVENTS_RUNNING)).fetchall()
-            cursor = await conn.execute(queries.JOB_EVENTS_FINALIZED, {"after": self._since})
-            finalized = await cursor.fetchall()
+            finalized = await self._finalized(conn)
         seen: dict[int, Any] = {}
         for job_id, kind, queue, progress in running:
             seen[job_id] = progress
@@ -116,8 +134,31 @@ class FleetEvents:
                 data = {"job_id": job_id, "kind": kind, "queue": queue, "progress": progress}
                 events.append({"event": "progress", "data": data})
         self._progress = seen
-        for job_id, kind, queue, state, finalized_at in finalized:
+        for job_id, kind, queue, state, _finalized_at in finalized:
             data = {"job_id": job_id, "kind": kind, "queue": queue, "state": state}
             events.append({"event": "job", "data": data})
-            self._since = max(self._since, finalized_at)
         return events
+
+    async def _finalized(self, conn: psycopg.AsyncConnection[Any]) -> list[tuple[Any, ...]]:
+        """Jobs finalized since the last look, and late ones just behind it, not yet sent."""
+        late_params = {
+            "since": self._since - LOOK_BACK,
+            "after": self._since,
+            "after_id": self._since_id,
+            "limit": PAGE,
+        }
+        late = await (await conn.execute(queries.JOB_EVENTS_LATE, late_params)).fetchall()
+        rows = list(reversed(late))
+        for _ in range(MAX_PAGES):
+            params = {"after": self._since, "after_id": self._since_id, "limit": PAGE}
+            page = await (await conn.execute(queries.JOB_EVENTS_FINALIZED, params)).fetchall()
+            rows.extend(page)
+            if page:
+                self._since, self._since_id = page[-1][4], page[-1][0]
+            if len(page) < PAGE:
+                break
+        fresh = [row for row in rows if row[0] not in self._sent]
+        self._sent.update((row[0], row[4]) for row in fresh)
+        horizon = self._since - LOOK_BACK
+        self._sent = {i: at for i, at in self._sent.items() if at > horizon}
+        return fresh
