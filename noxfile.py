@@ -35,7 +35,7 @@ def tests(session: nox.Session, target: str) -> None:
         session.run("pytest", "core/tests", *session.posargs)
     elif target.startswith("lib-"):
         name = target.removeprefix("lib-")
-        session.install("-e", f"libs/{name}[test]")
+        session.install("-e", CORE_TEST, "-e", f"libs/{name}[test]")
         session.run("pytest", f"libs/{name}/tests", *session.posargs)
     elif target == "together":
         # Wheels, not editable installs: a missing entry point or package file shows here.

@@ -12,14 +12,17 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 __all__ = [
+    "ParsedEpisode",
     "ParsedName",
     "match_score",
     "normalise_title",
+    "parse_episode_path",
     "parse_movie_path",
     "title_similarity",
     "year_score",
@@ -28,6 +31,8 @@ __all__ = [
 _LEADING_ARTICLE = re.compile(r"^(the|a|an)\s+")
 _NOT_WORD = re.compile(r"[^\w\s]+")
 _SPACES = re.compile(r"\s+")
+_SEASON_FOLDER = re.compile(r"^(?:season|series|staffel|saison|temporada)[ ._-]*(\d{1,3})$", re.I)
+_SPECIALS_FOLDER = re.compile(r"^(?:specials?|extras?|season[ ._-]*0+)$", re.I)
 _SAMPLE = re.compile(r"(^|[\W_])sample([\W_]|$)", re.IGNORECASE)
 
 
@@ -52,6 +57,44 @@ def _text(value: Any) -> str | None:
     if isinstance(value, list):
         return ", ".join(str(item) for item in value) or None
     return str(value)
+
+
+class ParsedEpisode(BaseModel):
+    """What an episode file's name (and its folders) say; every value JSON-native.
+
+    One of three numberings: ``season`` with ``episodes`` (``S01E02``, ``1x02``, several for a
+    multi-episode file ``S01E01E02``; season 0 holds specials), ``air_date`` (a daily show),
+    or ``episodes`` without a season (``absolute``: anime's absolute numbers).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    title: str
+    year: int | None = None
+    season: int | None = None
+    episodes: tuple[int, ...] = ()
+    air_date: date | None = None
+    episode_title: str | None = None
+    screen_size: str | None = None
+    source: str | None = None
+    video_codec: str | None = None
+    release_group: str | None = None
+    is_sample: bool = False
+
+    @property
+    def absolute(self) -> bool:
+        """Numbered from the series' start, without a season (anime)."""
+        return self.season is None and self.air_date is None and bool(self.episodes)
+
+    @property
+    def numbered(self) -> bool:
+        """Whether the name says which episode(s) the file holds at all."""
+        return bool(self.episodes) or self.air_date is not None
+
+
+def _ints(value: Any) -> list[int]:
+    values = value if isinstance(value, list) else [value]
+    return [each for each in values if isinstance(each, int) and not isinstance(each, bool)]
 
 
 def _year(value: Any) -> int | None:
@@ -100,6 +143,62 @@ def parse_movie_path(path: str) -> ParsedName | None:
         release_group=_text(guessed.get("release_group")),
         is_sample=is_sample,
     )
+
+
+def parse_episode_path(path: str) -> ParsedEpisode | None:
+    """Parse an episode file's path; ``None`` when it names no series.
+
+    guessit reads the file name with its two parent folders (``Show Name/Season 01/01.mkv``
+    gets its title and season from them). A ``Season N`` folder supplies a missing season, a
+    ``Specials`` folder season 0, and a folder ``Name (YYYY)`` the series' year.
+    """
+    parts = os.path.normpath(path).split(os.sep)
+    name = parts[-1]
+    guessed = dict(_guess_episode("/".join(parts[-3:])))
+    title = _text(guessed.get("title"))
+    if isinstance(guessed.get("title"), list):
+        title = str(guessed["title"][0])
+    if not title:
+        return None
+    seasons = _ints(guessed.get("season"))
+    season = seasons[0] if seasons else None
+    folders = parts[-3:-1]
+    if season is None:
+        for folder in reversed(folders):
+            found = _SEASON_FOLDER.match(folder)
+            if found:
+                season = int(found.group(1))
+                break
+            if _SPECIALS_FOLDER.match(folder):
+                season = 0
+                break
+    episodes = tuple(sorted(set(_ints(guessed.get("episode")))))
+    aired = guessed.get("date")
+    air_date = aired if isinstance(aired, date) else None
+    if air_date is not None and not episodes:
+        season = None  # a daily show: the date names the episode, not a season
+    other = guessed.get("other")
+    others = other if isinstance(other, list) else [other]
+    is_sample = "Sample" in others or bool(_SAMPLE.search(os.path.splitext(name)[0]))
+    return ParsedEpisode(
+        title=title,
+        year=_year(guessed.get("year")),
+        season=season,
+        episodes=episodes,
+        air_date=air_date,
+        episode_title=_text(guessed.get("episode_title")),
+        screen_size=_text(guessed.get("screen_size")),
+        source=_text(guessed.get("source")),
+        video_codec=_text(guessed.get("video_codec")),
+        release_group=_text(guessed.get("release_group")),
+        is_sample=is_sample,
+    )
+
+
+def _guess_episode(name: str) -> dict[str, Any]:
+    from guessit import guessit
+
+    return dict(guessit(name, {"type": "episode"}))
 
 
 def normalise_title(title: str) -> str:

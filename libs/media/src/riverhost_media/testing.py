@@ -3,8 +3,10 @@
 :class:`FakeTmdb` installs handlers on a ``pytest_httpserver.HTTPServer`` that answer like TMDb
 v3 (facts in ``shared/reference/media-apis.md`` §3): both auth styles, TMDb's error bodies,
 ``/search/movie``, ``/movie/{id}`` with ``append_to_response``, ``/credits`` and
-``/release_dates``, titles per language. :func:`make_video` writes a real one-second video with
-``ffmpeg -f lavfi`` (made once per process and copied). Needs the ``test`` extra
+``/release_dates``, titles per language; ``/search/tv``, ``/tv/{id}`` with ``credits``,
+``content_ratings`` and ``external_ids`` appended, ``/tv/{id}/season/{n}``.
+:func:`make_video` writes a real one-second video with ``ffmpeg -f lavfi`` (made once per
+process and copied). Needs the ``test`` extra
 (pytest-httpserver) and ``ffmpeg``; nothing here is imported by the library itself.
 """
 
@@ -27,7 +29,15 @@ if TYPE_CHECKING:
     from pytest_httpserver import HTTPServer
     from werkzeug import Request, Response
 
-__all__ = ["API_KEY", "DEFAULT_MOVIES", "FakeTmdb", "make_video", "movie_body"]
+__all__ = [
+    "API_KEY",
+    "DEFAULT_MOVIES",
+    "DEFAULT_SERIES",
+    "FakeTmdb",
+    "make_video",
+    "movie_body",
+    "series_body",
+]
 
 API_KEY = "test-api-key"
 BEARER = "test-read-access-token"
@@ -155,6 +165,149 @@ DEFAULT_MOVIES: dict[int, dict[str, Any]] = {
 }
 
 
+def series_body(
+    tmdb_id: int,
+    name: str,
+    first_air_date: str,
+    seasons: Mapping[int, list[tuple[int, str, str]]],
+    *,
+    titles: Mapping[str, str] | None = None,
+    genres: tuple[tuple[int, str], ...] = ((18, "Drama"),),
+    networks: tuple[tuple[int, str], ...] = ((174, "AMC"),),
+    cast: tuple[tuple[int, str, str], ...] = (),
+    rating: str = "TV-MA",
+    tvdb_id: int | None = None,
+) -> dict[str, Any]:
+    """A ``/tv/{id}`` body; ``seasons`` maps season numbers (0 = specials) to their episodes
+    (number, name, air date), kept aside for ``/tv/{id}/season/{n}``."""
+    episodes_total = sum(len(eps) for number, eps in seasons.items() if number > 0)
+    return {
+        "id": tmdb_id,
+        "name": name,
+        "original_name": name,
+        "original_language": "en",
+        "overview": f"The overview of {name}.",
+        "tagline": "",
+        "status": "Ended",
+        "type": "Scripted",
+        "first_air_date": first_air_date,
+        "last_air_date": max((ep[2] for eps in seasons.values() for ep in eps), default=""),
+        "number_of_seasons": len([n for n in seasons if n > 0]),
+        "number_of_episodes": episodes_total,
+        "genres": [{"id": gid, "name": gname} for gid, gname in genres],
+        "networks": [
+            {"id": nid, "name": nname, "logo_path": None, "origin_country": "US"}
+            for nid, nname in networks
+        ],
+        "seasons": [
+            {
+                "id": tmdb_id * 100 + number,
+                "season_number": number,
+                "name": "Specials" if number == 0 else f"Season {number}",
+                "overview": "",
+                "air_date": eps[0][2] if eps else None,
+                "episode_count": len(eps),
+                "poster_path": None,
+                "vote_average": 0,
+            }
+            for number, eps in sorted(seasons.items())
+        ],
+        "poster_path": f"/tvposter{tmdb_id}.jpg",
+        "backdrop_path": None,
+        "homepage": "",
+        "popularity": 100.0,
+        "vote_average": 8.9,
+        "vote_count": 1000,
+        "adult": False,
+        "_titles": dict(titles or {}),
+        "_seasons": {number: list(eps) for number, eps in seasons.items()},
+        "_credits": {
+            "cast": [
+                {"id": pid, "name": pname, "character": character, "order": order}
+                for order, (pid, pname, character) in enumerate(cast)
+            ],
+            "crew": [],
+        },
+        "_content_ratings": {"results": [{"iso_3166_1": "US", "rating": rating}]},
+        "_external_ids": {"imdb_id": f"tt{tmdb_id:07d}", "tvdb_id": tvdb_id},
+    }
+
+
+def _season_body(series: Mapping[str, Any], number: int, language: str) -> dict[str, Any]:
+    tmdb_id = int(series["id"])
+    episodes = series["_seasons"][number]
+    prefix = "" if language == "en-US" else f"[{language}] "
+    return {
+        "_id": f"5256c89f19c2956ff60{tmdb_id}{number}",
+        "id": tmdb_id * 100 + number,
+        "season_number": number,
+        "name": prefix + ("Specials" if number == 0 else f"Season {number}"),
+        "overview": f"{prefix}Season {number} of {series['name']}.",
+        "air_date": episodes[0][2] if episodes else None,
+        "poster_path": None,
+        "vote_average": 8.0,
+        "episodes": [
+            {
+                "id": tmdb_id * 10000 + number * 100 + episode,
+                "season_number": number,
+                "episode_number": episode,
+                "name": prefix + name,
+                "overview": f"{prefix}{name}, an episode.",
+                "air_date": aired,
+                "runtime": 45,
+                "still_path": None,
+                "show_id": tmdb_id,
+                "production_code": "",
+                "vote_average": 7.5,
+                "vote_count": 10,
+                "crew": [],
+                "guest_stars": [],
+            }
+            for episode, name, aired in episodes
+        ],
+    }
+
+
+DEFAULT_SERIES: dict[int, dict[str, Any]] = {
+    1396: series_body(
+        1396,
+        "Breaking Bad",
+        "2008-01-20",
+        {
+            0: [(1, "Good Cop Bad Cop", "2009-02-17")],
+            1: [
+                (1, "Pilot", "2008-01-20"),
+                (2, "Cat's in the Bag...", "2008-01-27"),
+                (3, "...And the Bag's in the River", "2008-02-10"),
+            ],
+            2: [(1, "Seven Thirty-Seven", "2009-03-08")],
+        },
+        titles={"de-DE": "Breaking Bad (DE)"},
+        cast=((17419, "Bryan Cranston", "Walter White"), (84497, "Aaron Paul", "Jesse Pinkman")),
+        tvdb_id=81189,
+    ),
+    2224: series_body(
+        2224,
+        "The Daily Show",
+        "1996-07-22",
+        {29: [(70, "Guest One", "2024-03-01"), (71, "Guest Two", "2024-03-04")]},
+        genres=((35, "Comedy"),),
+        networks=((56, "Comedy Central"),),
+    ),
+    209867: series_body(
+        209867,
+        "Frieren",
+        "2023-09-29",
+        {
+            1: [(n, f"Episode {n}", f"2023-10-{n:02d}") for n in range(1, 11)],
+            2: [(n, f"Part Two {n}", f"2023-12-{n:02d}") for n in range(1, 6)],
+        },
+        genres=((16, "Animation"),),
+        networks=((614, "Nippon TV"),),
+    ),
+}
+
+
 def _json(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     from werkzeug import Response
 
@@ -177,7 +330,10 @@ class FakeTmdb:
     """
 
     def __init__(
-        self, server: HTTPServer, movies: Mapping[int, Mapping[str, Any]] | None = None
+        self,
+        server: HTTPServer,
+        movies: Mapping[int, Mapping[str, Any]] | None = None,
+        series: Mapping[int, Mapping[str, Any]] | None = None,
     ) -> None:
         import re
 
@@ -185,6 +341,10 @@ class FakeTmdb:
         source = DEFAULT_MOVIES if movies is None else movies
         self.movies: dict[int, dict[str, Any]] = {
             key: copy.deepcopy(dict(value)) for key, value in source.items()
+        }
+        self.series: dict[int, dict[str, Any]] = {
+            key: copy.deepcopy(dict(value))
+            for key, value in (DEFAULT_SERIES if series is None else series).items()
         }
         self.requests: dict[str, int] = {}
         self.omit: dict[int, list[str]] = {}
@@ -226,6 +386,10 @@ class FakeTmdb:
         parts = request.path.strip("/").split("/")[1:]
         if parts == ["search", "movie"]:
             return self._search(query)
+        if parts == ["search", "tv"]:
+            return self._search_tv(query)
+        if len(parts) >= 2 and parts[0] == "tv" and parts[1].isdigit():
+            return self._tv(int(parts[1]), parts[2:], query)
         if len(parts) >= 2 and parts[0] == "movie" and parts[1].isdigit():
             movie = self.movies.get(int(parts[1]))
             if movie is None:
@@ -261,6 +425,60 @@ class FakeTmdb:
             if name in ("credits", "release_dates"):
                 body[name] = movie[f"_{name}"]
         return _json(body)
+
+    def _tv(self, tmdb_id: int, sub: list[str], query: Mapping[str, str]) -> Response:
+        series = self.series.get(tmdb_id)
+        if series is None:
+            return self._not_found()
+        language = query.get("language", "en-US")
+        if not sub:
+            body = _public(series)
+            for name in self.omit.get(tmdb_id, []):
+                body.pop(name, None)
+            if language in series["_titles"] and "name" in body:
+                body["name"] = series["_titles"][language]
+                body["overview"] = f"[{language}] {body['overview']}"
+            for name in filter(None, query.get("append_to_response", "").split(",")):
+                if name in ("credits", "content_ratings", "external_ids"):
+                    body[name] = series[f"_{name}"]
+            return _json(body)
+        if len(sub) == 2 and sub[0] == "season" and sub[1].isdigit():
+            number = int(sub[1])
+            if number not in series["_seasons"]:
+                return self._not_found()
+            return _json(_season_body(series, number, language))
+        return self._not_found()
+
+    def _search_tv(self, query: Mapping[str, str]) -> Response:
+        wanted = query.get("query", "")
+        year = query.get("first_air_date_year")
+        hits = []
+        for series in self.series.values():
+            if title_similarity(wanted, str(series.get("name", ""))) < 0.6:
+                continue
+            if year and not str(series.get("first_air_date", "")).startswith(year):
+                continue
+            hit = {
+                key: series[key]
+                for key in (
+                    "id",
+                    "name",
+                    "original_name",
+                    "original_language",
+                    "overview",
+                    "first_air_date",
+                    "poster_path",
+                    "backdrop_path",
+                    "popularity",
+                    "vote_average",
+                    "vote_count",
+                )
+            }
+            hit["genre_ids"] = [genre["id"] for genre in series["genres"]]
+            hit["origin_country"] = ["US"]
+            hits.append(hit)
+        hits.sort(key=lambda hit: -title_similarity(wanted, str(hit["name"])))
+        return _json({"page": 1, "results": hits, "total_pages": 1, "total_results": len(hits)})
 
     def _search(self, query: Mapping[str, str]) -> Response:
         wanted = query.get("query", "")

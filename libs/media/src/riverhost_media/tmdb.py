@@ -33,14 +33,23 @@ from riverhost_media.errors import (
 __all__ = [
     "DEFAULT_BASE_URL",
     "CastMember",
+    "ContentRatings",
     "Credits",
     "CrewMember",
+    "EpisodeDetails",
+    "ExternalIds",
     "Genre",
     "MovieDetails",
+    "Network",
     "ReleaseDates",
     "SearchMovieResult",
     "SearchMovies",
+    "SearchTv",
+    "SearchTvResult",
+    "SeasonDetails",
+    "SeasonSummary",
     "TmdbClient",
+    "TvDetails",
     "normalise_language",
 ]
 
@@ -221,6 +230,153 @@ class MovieDetails(_Model):
         return self.release_date.year if self.release_date else None
 
 
+class Network(_Model):
+    """``networks[]`` of ``GET /tv/{id}``."""
+
+    id: int
+    name: str
+    logo_path: str | None = None
+    origin_country: str | None = None
+
+
+class SearchTvResult(_Model):
+    """One hit of ``GET /search/tv``."""
+
+    id: int
+    name: str
+    original_name: str | None = None
+    original_language: str | None = None
+    overview: str | None = None
+    first_air_date: date | None = None
+    poster_path: str | None = None
+    popularity: float = 0.0
+
+    _blank_date = field_validator("first_air_date", mode="before")(_empty_to_none)
+
+    @property
+    def year(self) -> int | None:
+        return self.first_air_date.year if self.first_air_date else None
+
+
+class SearchTv(_Model):
+    """A page of ``GET /search/tv``."""
+
+    page: int
+    results: list[SearchTvResult]
+    total_pages: int = 0
+    total_results: int = 0
+
+
+class SeasonSummary(_Model):
+    """``seasons[]`` of ``GET /tv/{id}`` (season 0 holds the specials)."""
+
+    id: int
+    season_number: int
+    name: str | None = None
+    overview: str | None = None
+    air_date: date | None = None
+    episode_count: int = 0
+    poster_path: str | None = None
+    vote_average: float = 0.0
+
+    _blank_date = field_validator("air_date", mode="before")(_empty_to_none)
+
+
+class ContentRating(_Model):
+    """``content_ratings.results[]``."""
+
+    iso_3166_1: str
+    rating: str = ""
+
+
+class ContentRatings(_Model):
+    """``GET /tv/{id}/content_ratings`` or the appended ``content_ratings``."""
+
+    results: list[ContentRating] = []
+
+    def ratings(self) -> dict[str, str]:
+        """Country -> rating (empty ones left out)."""
+        return {each.iso_3166_1: each.rating for each in self.results if each.rating.strip()}
+
+
+class ExternalIds(_Model):
+    """``external_ids`` of a series (TMDb adds ``tvdb_id`` for TV)."""
+
+    imdb_id: str | None = None
+    tvdb_id: int | None = None
+
+    _blank = field_validator("imdb_id", mode="before")(_empty_to_none)
+
+
+class TvDetails(_Model):
+    """``GET /tv/{id}``, with ``credits``, ``content_ratings``, ``external_ids`` when appended."""
+
+    id: int
+    name: str
+    original_name: str | None = None
+    original_language: str | None = None
+    overview: str | None = None
+    tagline: str | None = None
+    status: str | None = None
+    type: str | None = None
+    first_air_date: date | None = None
+    last_air_date: date | None = None
+    number_of_seasons: int | None = None
+    number_of_episodes: int | None = None
+    genres: list[Genre] = []
+    networks: list[Network] = []
+    seasons: list[SeasonSummary] = []
+    poster_path: str | None = None
+    backdrop_path: str | None = None
+    homepage: str | None = None
+    popularity: float = 0.0
+    vote_average: float = 0.0
+    vote_count: int = 0
+    credits: Credits | None = None
+    content_ratings: ContentRatings | None = None
+    external_ids: ExternalIds | None = None
+
+    _blank = field_validator(
+        "first_air_date", "last_air_date", "tagline", "homepage", mode="before"
+    )(_empty_to_none)
+
+    @property
+    def year(self) -> int | None:
+        return self.first_air_date.year if self.first_air_date else None
+
+
+class EpisodeDetails(_Model):
+    """``episodes[]`` of ``GET /tv/{id}/season/{n}``, or ``GET …/episode/{e}``."""
+
+    id: int
+    season_number: int
+    episode_number: int
+    name: str | None = None
+    overview: str | None = None
+    air_date: date | None = None
+    runtime: int | None = None
+    still_path: str | None = None
+    vote_average: float = 0.0
+    vote_count: int = 0
+
+    _blank_date = field_validator("air_date", mode="before")(_empty_to_none)
+
+
+class SeasonDetails(_Model):
+    """``GET /tv/{id}/season/{n}`` (its ``_id`` is a string and is ignored)."""
+
+    id: int
+    season_number: int
+    name: str | None = None
+    overview: str | None = None
+    air_date: date | None = None
+    poster_path: str | None = None
+    vote_average: float = 0.0
+    episodes: list[EpisodeDetails] = []
+
+    _blank_date = field_validator("air_date", mode="before")(_empty_to_none)
+
+
 class _ErrorBody(_Model):
     status_code: int | None = None
     status_message: str = ""
@@ -330,6 +486,37 @@ class TmdbClient:
     async def movie_release_dates(self, tmdb_id: int) -> ReleaseDates:
         """``GET /movie/{id}/release_dates``."""
         return await self.get(f"movie/{tmdb_id}/release_dates", {}, ReleaseDates)
+
+    async def search_tv(
+        self, query: str, *, first_air_date_year: int | None = None, language: str | None = None
+    ) -> SearchTv:
+        """``GET /search/tv``: the first page of hits."""
+        params: dict[str, str] = {"query": query, "include_adult": "false"}
+        if first_air_date_year is not None:
+            params["first_air_date_year"] = str(first_air_date_year)
+        if language:
+            params["language"] = normalise_language(language)
+        return await self.get("search/tv", params, SearchTv)
+
+    async def tv(
+        self, tmdb_id: int, *, language: str | None = None, append: Sequence[str] = ()
+    ) -> TvDetails:
+        """``GET /tv/{id}``, with ``append_to_response`` sub-resources in the same request."""
+        params: dict[str, str] = {}
+        if language:
+            params["language"] = normalise_language(language)
+        if append:
+            params["append_to_response"] = ",".join(append)
+        return await self.get(f"tv/{tmdb_id}", params, TvDetails)
+
+    async def tv_season(
+        self, tmdb_id: int, season_number: int, *, language: str | None = None
+    ) -> SeasonDetails:
+        """``GET /tv/{id}/season/{n}`` with its episodes."""
+        params: dict[str, str] = {}
+        if language:
+            params["language"] = normalise_language(language)
+        return await self.get(f"tv/{tmdb_id}/season/{season_number}", params, SeasonDetails)
 
     # ------------------------------------------------------------------ the request
 

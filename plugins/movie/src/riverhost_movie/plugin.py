@@ -99,25 +99,12 @@ def riverhost_periodic_jobs(settings: MovieSettings) -> list[PeriodicJob]:
 def riverhost_resources(
     settings: MovieSettings,
 ) -> contextlib.AbstractAsyncContextManager[MovieResources]:
-    from riverhost_media import TmdbClient
+    from riverhost_media.settings import tmdb_client
     from riverhost_movie.jobs import MovieResources
-
-    tmdb = settings.tmdb
 
     @contextlib.asynccontextmanager
     async def resources() -> AsyncIterator[MovieResources]:
-        async with TmdbClient(
-            api_key=tmdb.api_key.get_secret_value() if tmdb.api_key else None,
-            read_access_token=(
-                tmdb.read_access_token.get_secret_value() if tmdb.read_access_token else None
-            ),
-            base_url=tmdb.base_url,
-            requests_per_window=tmdb.requests_per_window,
-            window_seconds=tmdb.window.total_seconds(),
-            max_attempts=tmdb.max_attempts,
-            retry_wait_max=tmdb.retry_wait_max.total_seconds(),
-            timeout=tmdb.timeout.total_seconds(),
-        ) as client:
+        async with tmdb_client(settings.tmdb) as client:
             yield MovieResources(tmdb=client)
 
     return resources()

@@ -18,7 +18,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from riverhost_media import Credits, MovieDetails, ProbeResult, normalise_title
+from riverhost_media import Credits, MovieDetails, ProbeResult, normalise_title, scans
 
 __all__ = [
     "FileRecord",
@@ -69,85 +69,28 @@ class FileRecord:
 
 
 @dataclass
-class ScanTotals:
-    """A scan's counters, as ``library_scans`` stores them."""
+class ScanTotals(scans.ScanTotals):
+    """A movie scan's counters: the shared ones and the movies it created."""
 
-    scanned: int = 0
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    removed: int = 0
     new_movies: int = 0
-    errors: int = 0
 
 
 # ---------------------------------------------------------------------------------- scans
-
-_START_SCAN = """
-INSERT INTO movie.library_scans (id, library_id, job_id, scan_type, status, started_at)
-VALUES (%(id)s, %(library_id)s, %(job_id)s, %(scan_type)s, 'running', now())
-ON CONFLICT (id) DO UPDATE SET
-    status = 'running', job_id = EXCLUDED.job_id, scan_type = EXCLUDED.scan_type,
-    started_at = now(), completed_at = NULL, error_message = NULL
-RETURNING started_at
-"""
-
-_FINISH_SCAN = """
-UPDATE movie.library_scans SET
-    status = %(status)s, items_scanned = %(scanned)s, items_added = %(added)s,
-    items_updated = %(updated)s, items_unchanged = %(unchanged)s, items_removed = %(removed)s,
-    errors_count = %(errors)s, errors = %(error_list)s, error_message = %(message)s,
-    completed_at = now(), duration_seconds = extract(epoch FROM now() - started_at)
-WHERE id = %(id)s
-"""
+# The shared scan records (riverhost_media.scans) in schema ``movie``.
 
 
 async def start_scan(
     conn: Conn, scan_id: uuid.UUID, library_id: str, job_id: int, *, force: bool
 ) -> datetime:
     """Record the scan as running (again, on a retry); return when it started."""
-    params = {
-        "id": scan_id,
-        "library_id": library_id,
-        "job_id": job_id,
-        "scan_type": "full" if force else "incremental",
-    }
-    row = await (await conn.execute(_START_SCAN, params)).fetchone()
-    assert row is not None
-    started: datetime = row[0]
-    return started
-
-
-async def _finish(
-    conn: Conn,
-    scan_id: uuid.UUID,
-    status: str,
-    totals: ScanTotals,
-    errors: Sequence[Mapping[str, str]],
-    message: str | None,
-) -> None:
-    await conn.execute(
-        _FINISH_SCAN,
-        {
-            "id": scan_id,
-            "status": status,
-            "scanned": totals.scanned,
-            "added": totals.added,
-            "updated": totals.updated,
-            "unchanged": totals.unchanged,
-            "removed": totals.removed,
-            "errors": totals.errors,
-            "error_list": Jsonb(list(errors)),
-            "message": message,
-        },
-    )
+    return await scans.start_scan(conn, "movie", scan_id, library_id, job_id, force=force)
 
 
 async def complete_scan(
     conn: Conn, scan_id: uuid.UUID, totals: ScanTotals, errors: Sequence[Mapping[str, str]]
 ) -> None:
     """Mark the scan completed with its counters and its first errors."""
-    await _finish(conn, scan_id, "completed", totals, errors, None)
+    await scans.complete_scan(conn, "movie", scan_id, totals, errors)
 
 
 async def fail_scan(
@@ -158,7 +101,7 @@ async def fail_scan(
     message: str,
 ) -> None:
     """Mark the scan failed, saying why."""
-    await _finish(conn, scan_id, "failed", totals, errors, message)
+    await scans.fail_scan(conn, "movie", scan_id, totals, errors, message)
 
 
 # ---------------------------------------------------------------------------------- files

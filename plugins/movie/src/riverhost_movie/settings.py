@@ -1,135 +1,16 @@
 """The movie plugin's settings: its ``plugins.movie`` config section.
 
-Libraries (an id the jobs' ``library_id`` names, folders, an optional periodic scan), TMDb
-access and the search backend. Every field has a default, so the plugin loads (and
-``riverhost plugins check`` passes) with an empty section; a scan then has no library to scan
-and a TMDb call says which key to set.
+The shape every media plugin shares (:class:`riverhost_media.settings.MediaSettings`:
+libraries, TMDb access, the search backend, scan concurrency and batch size), under the
+movie plugin's name.
 """
 
 from __future__ import annotations
 
-import os
-from datetime import timedelta
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
-
-from riverhost import Duration
-from riverhost_media import DEFAULT_BASE_URL, DEFAULT_EXCLUDES, normalise_language
+from riverhost_media.settings import LibrarySettings, MediaSettings, SearchSettings, TmdbSettings
 
 __all__ = ["LibrarySettings", "MovieSettings", "SearchSettings", "TmdbSettings"]
 
 
-class LibrarySettings(BaseModel):
-    """One movie library: ``id`` is what a scan job's ``library_id`` names."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    paths: list[str] = Field(min_length=1)
-    scan_interval: Duration | None = None
-    """A periodic scan of this library every interval; unset = on demand only."""
-    follow_symlinks: bool = False
-    include_hidden: bool = False
-    excludes: list[str] = Field(default_factory=lambda: list(DEFAULT_EXCLUDES))
-    probe: bool = True
-    """Probe new and changed files with ffprobe (container, resolution, codecs, bitrate)."""
-    skip_samples: bool = True
-
-    @field_validator("paths")
-    @classmethod
-    def _absolute(cls, paths: list[str]) -> list[str]:
-        relative = [path for path in paths if not os.path.isabs(path)]
-        if relative:
-            raise ValueError(f"library paths must be absolute, got {relative}")
-        return [os.path.normpath(path) for path in paths]
-
-    @field_validator("scan_interval")
-    @classmethod
-    def _at_least_a_minute(cls, value: timedelta | None) -> timedelta | None:
-        if value is not None and value < timedelta(minutes=1):
-            raise ValueError(f"must be at least 1m, got {value}")
-        return value
-
-
-class TmdbSettings(BaseModel):
-    """TMDb v3 access: a v3 ``api_key`` or a v4 ``read_access_token`` (bearer)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    api_key: SecretStr | None = None
-    read_access_token: SecretStr | None = None
-    base_url: str = DEFAULT_BASE_URL
-    languages: list[str] = Field(default_factory=lambda: ["en-US"], min_length=1)
-    """Metadata languages: the first is the movie's own, the others its translations."""
-    requests_per_window: int = Field(default=40, ge=1)
-    window: Duration = timedelta(seconds=10)
-    max_attempts: int = Field(default=4, ge=1, le=20)
-    retry_wait_max: Duration = timedelta(seconds=30)
-    timeout: Duration = timedelta(seconds=10)
-
-    @field_validator("languages")
-    @classmethod
-    def _normalised(cls, languages: list[str]) -> list[str]:
-        return list(dict.fromkeys(normalise_language(code) for code in languages))
-
-
-class TypesenseSettings(BaseModel):
-    """Where the Typesense server is."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    url: str = "http://localhost:8108"
-    api_key: SecretStr | None = None
-
-
-class SearchSettings(BaseModel):
-    """The search backend: PostgreSQL full-text search in the job database (the default)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    backend: Literal["postgres", "typesense"] = "postgres"
-    typesense: TypesenseSettings | None = None
-
-    @model_validator(mode="after")
-    def _implemented(self) -> SearchSettings:
-        if self.backend == "typesense":
-            raise ValueError(
-                "search backend 'typesense' is not implemented yet in riverhost-movie; "
-                "use backend: postgres (full-text search in the job database)"
-            )
-        return self
-
-
-class MovieSettings(BaseModel):
+class MovieSettings(MediaSettings):
     """``plugins.movie``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    libraries: list[LibrarySettings] = Field(default_factory=list)
-    tmdb: TmdbSettings = Field(default_factory=TmdbSettings)
-    search: SearchSettings = Field(default_factory=SearchSettings)
-    scan_concurrency: int = Field(default=8, ge=1, le=64)
-    """New or changed files matched and probed at once within one scan."""
-    scan_batch_size: int = Field(default=500, ge=1, le=10_000)
-    """Files looked up (and written) per query during a scan."""
-
-    @field_validator("libraries")
-    @classmethod
-    def _unique_ids(cls, libraries: list[LibrarySettings]) -> list[LibrarySettings]:
-        ids = [lib.id for lib in libraries]
-        twice = sorted({each for each in ids if ids.count(each) > 1})
-        if twice:
-            raise ValueError(f"library ids must be unique, repeated: {twice}")
-        return libraries
-
-    def library(self, library_id: str) -> LibrarySettings | None:
-        """The library with this id, or None."""
-        return next((lib for lib in self.libraries if lib.id == library_id), None)
-
-    def library_of(self, path: str) -> LibrarySettings | None:
-        """The library one of whose folders holds ``path``, or None."""
-        for library in self.libraries:
-            if any(path.startswith(root.rstrip("/") + "/") for root in library.paths):
-                return library
-        return None

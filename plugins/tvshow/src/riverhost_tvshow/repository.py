@@ -1,0 +1,512 @@
+"""All SQL of the TV plugin's tables (schema ``tvshow``), as named statements and functions.
+
+Each function takes a connection the caller has in a transaction (``ctx.transaction()``), so
+what a worker writes commits or rolls back with its follow-up jobs. No SQL is assembled from
+input.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from riverhost_media import ProbeResult, SeasonDetails, TvDetails, normalise_title
+
+__all__ = [
+    "Conn",
+    "FileRecord",
+    "SeriesRow",
+    "Translation",
+    "episode_ids",
+    "files_by_path",
+    "forget_unmatched",
+    "mark_missing_files",
+    "record_unmatched",
+    "series_by_id",
+    "series_by_title",
+    "series_id_by_tmdb",
+    "touch_files",
+    "upsert_file",
+    "upsert_season",
+    "upsert_series",
+]
+
+Conn = psycopg.AsyncConnection[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesRow:
+    """A series a file's parsed title may name."""
+
+    id: uuid.UUID
+    title: str
+    original_title: str | None
+    year: int | None
+    tmdb_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    """One file holding one episode: where it is, what it is, how it was matched."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    episode_id: uuid.UUID
+    library_id: str | None
+    match_type: str
+    probe: ProbeResult | None = None
+    probe_error: str | None = None
+    quality_profile: str | None = None
+
+
+@dataclass(frozen=True)
+class Translation:
+    """A series' name, overview and tagline in one language."""
+
+    title: str | None
+    overview: str | None
+    tagline: str | None
+
+
+# ---------------------------------------------------------------------------------- files
+
+# One statement per batch of walked files: marks them seen and returns what was recorded
+# (one row per path; a multi-episode file has several rows, all alike).
+_TOUCH_FILES = """
+WITH recorded AS (
+    UPDATE tvshow.episode_files SET last_scanned_at = now(), deleted_at = NULL
+    WHERE file_path = ANY(%(paths)s)
+    RETURNING file_path, file_size, file_mtime_ns
+), unmatched AS (
+    UPDATE tvshow.unmatched_files SET last_scanned_at = now()
+    WHERE file_path = ANY(%(paths)s)
+    RETURNING file_path, file_size, file_mtime_ns
+)
+SELECT DISTINCT file_path, file_size, file_mtime_ns FROM recorded
+UNION ALL
+SELECT file_path, file_size, file_mtime_ns FROM unmatched
+"""
+
+_MARK_MISSING = """
+UPDATE tvshow.episode_files SET deleted_at = now()
+WHERE library_id = %(library_id)s AND deleted_at IS NULL AND last_scanned_at < %(started)s
+  AND starts_with(file_path, %(prefix)s)
+"""
+
+_FORGET_OLD_UNMATCHED = """
+DELETE FROM tvshow.unmatched_files
+WHERE library_id = %(library_id)s AND last_scanned_at < %(started)s
+  AND starts_with(file_path, %(prefix)s)
+"""
+
+_UPSERT_UNMATCHED = """
+INSERT INTO tvshow.unmatched_files (file_path, library_id, file_size, file_mtime_ns, reason)
+VALUES (%s, %s, %s, %s, %s)
+ON CONFLICT (file_path) DO UPDATE SET
+    library_id = EXCLUDED.library_id, file_size = EXCLUDED.file_size,
+    file_mtime_ns = EXCLUDED.file_mtime_ns, reason = EXCLUDED.reason, last_scanned_at = now()
+"""
+
+_UPSERT_FILE = """
+INSERT INTO tvshow.episode_files (
+    id, episode_id, library_id, file_path, file_name, file_size, file_mtime_ns, container,
+    resolution, width, height, video_codec, audio_codec, audio_channels, bitrate_kbps,
+    duration_seconds, framerate, quality_profile, probe_error, match_type
+) VALUES (
+    %(id)s, %(episode_id)s, %(library_id)s, %(file_path)s, %(file_name)s, %(file_size)s,
+    %(file_mtime_ns)s, %(container)s, %(resolution)s, %(width)s, %(height)s, %(video_codec)s,
+    %(audio_codec)s, %(audio_channels)s, %(bitrate_kbps)s, %(duration_seconds)s,
+    %(framerate)s, %(quality_profile)s, %(probe_error)s, %(match_type)s
+)
+ON CONFLICT (file_path, episode_id) DO UPDATE SET
+    library_id = coalesce(EXCLUDED.library_id, episode_files.library_id),
+    file_name = EXCLUDED.file_name, file_size = EXCLUDED.file_size,
+    file_mtime_ns = EXCLUDED.file_mtime_ns, container = EXCLUDED.container,
+    resolution = EXCLUDED.resolution, width = EXCLUDED.width, height = EXCLUDED.height,
+    video_codec = EXCLUDED.video_codec, audio_codec = EXCLUDED.audio_codec,
+    audio_channels = EXCLUDED.audio_channels, bitrate_kbps = EXCLUDED.bitrate_kbps,
+    duration_seconds = EXCLUDED.duration_seconds, framerate = EXCLUDED.framerate,
+    quality_profile = EXCLUDED.quality_profile, probe_error = EXCLUDED.probe_error,
+    match_type = EXCLUDED.match_type, last_scanned_at = now(), deleted_at = NULL
+RETURNING (xmax = 0) AS created
+"""
+
+
+async def touch_files(conn: Conn, paths: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """Mark recorded (and unmatched) files among ``paths`` as seen now; return path ->
+    (size, mtime_ns) as last recorded."""
+    cursor = await conn.execute(_TOUCH_FILES, {"paths": list(paths)})
+    return {row[0]: (row[1], row[2]) for row in await cursor.fetchall()}
+
+
+async def mark_missing_files(
+    conn: Conn, library_id: str, roots: Iterable[str], started: datetime
+) -> int:
+    """Mark files under ``roots`` not seen since ``started`` as deleted; return how many."""
+    removed = 0
+    for root in roots:
+        prefix = root.rstrip("/") + "/"
+        params = {"library_id": library_id, "started": started, "prefix": prefix}
+        removed += (await conn.execute(_MARK_MISSING, params)).rowcount
+        await conn.execute(_FORGET_OLD_UNMATCHED, params)
+    return removed
+
+
+async def record_unmatched(
+    conn: Conn, library_id: str, files: Sequence[tuple[str, int, int, str]]
+) -> None:
+    """Remember files (path, size, mtime_ns, reason) a scan skipped or could not match."""
+    if files:
+        async with conn.cursor() as cursor:
+            await cursor.executemany(
+                _UPSERT_UNMATCHED, [(path, library_id, *rest) for path, *rest in files]
+            )
+
+
+async def forget_unmatched(conn: Conn, paths: Sequence[str]) -> None:
+    """Forget these files as unmatched (they are matched now)."""
+    if paths:
+        await conn.execute(
+            "DELETE FROM tvshow.unmatched_files WHERE file_path = ANY(%s)", (list(paths),)
+        )
+
+
+async def drop_other_episodes(conn: Conn, path: str, keep: Sequence[uuid.UUID]) -> None:
+    """A changed file's rows for episodes it no longer holds go."""
+    await conn.execute(
+        "DELETE FROM tvshow.episode_files WHERE file_path = %s AND NOT episode_id = ANY(%s)",
+        (path, list(keep)),
+    )
+
+
+async def upsert_file(conn: Conn, record: FileRecord) -> bool:
+    """Record a file's episode (insert or update by path and episode); True if it is new."""
+    probe = record.probe or ProbeResult()
+    params = {
+        "id": uuid.uuid4(),
+        "episode_id": record.episode_id,
+        "library_id": record.library_id,
+        "file_path": record.path,
+        "file_name": record.path.rsplit("/", 1)[-1],
+        "file_size": record.size,
+        "file_mtime_ns": record.mtime_ns,
+        "quality_profile": record.quality_profile,
+        "probe_error": record.probe_error,
+        "match_type": record.match_type,
+        **probe.model_dump(),
+    }
+    row = await (await conn.execute(_UPSERT_FILE, params)).fetchone()
+    return bool(row and row[0])
+
+
+async def files_by_path(conn: Conn, path: str) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(episode id, series id) of each live record of the file at ``path``."""
+    cursor = await conn.execute(
+        "SELECT f.episode_id, e.series_id FROM tvshow.episode_files f "
+        "JOIN tvshow.episodes e ON e.id = f.episode_id "
+        "WHERE f.file_path = %s AND f.deleted_at IS NULL",
+        (path,),
+    )
+    return [(row[0], row[1]) for row in await cursor.fetchall()]
+
+
+# ---------------------------------------------------------------------------------- series
+
+_BY_TITLE = """
+SELECT id, title, original_title, year, tmdb_id FROM tvshow.series
+WHERE deleted_at IS NULL AND (title_norm = %(norm)s OR original_title_norm = %(norm)s)
+ORDER BY (%(year)s::int IS NOT NULL AND year = %(year)s) DESC, popularity DESC NULLS LAST
+LIMIT 1
+"""
+
+
+async def series_by_title(conn: Conn, title: str, year: int | None) -> SeriesRow | None:
+    """The series called ``title`` (normalised; the same year first), or None."""
+    cursor = await conn.execute(_BY_TITLE, {"norm": normalise_title(title), "year": year})
+    row = await cursor.fetchone()
+    return SeriesRow(*row) if row else None
+
+
+async def series_id_by_tmdb(conn: Conn, tmdb_id: int) -> uuid.UUID | None:
+    """The series with this TMDb id, or None."""
+    cursor = await conn.execute(
+        "SELECT id FROM tvshow.series WHERE tmdb_id = %s AND deleted_at IS NULL", (tmdb_id,)
+    )
+    row = await cursor.fetchone()
+    return row[0] if row else None
+
+
+async def series_by_id(conn: Conn, series_id: uuid.UUID) -> dict[str, Any] | None:
+    """One series' row (not deleted), as a dict."""
+    async with conn.cursor(row_factory=dict_row) as cursor:
+        await cursor.execute(
+            "SELECT * FROM tvshow.series WHERE id = %s AND deleted_at IS NULL", (series_id,)
+        )
+        return await cursor.fetchone()
+
+
+_UPSERT_SERIES = """
+INSERT INTO tvshow.series (
+    id, tmdb_id, tvdb_id, imdb_id, title, original_title, title_norm, original_title_norm,
+    original_language, tagline, overview, titles_i18n, overviews_i18n, taglines_i18n,
+    age_ratings, status, type, first_air_date, last_air_date, year, vote_average, vote_count,
+    popularity, poster_path, backdrop_path, total_seasons, total_episodes, homepage,
+    metadata_updated_at
+) VALUES (
+    %(id)s, %(tmdb_id)s, %(tvdb_id)s, %(imdb_id)s, %(title)s, %(original_title)s,
+    %(title_norm)s, %(original_title_norm)s, %(original_language)s, %(tagline)s, %(overview)s,
+    %(titles_i18n)s, %(overviews_i18n)s, %(taglines_i18n)s, %(age_ratings)s, %(status)s,
+    %(type)s, %(first_air_date)s, %(last_air_date)s, %(year)s, %(vote_average)s,
+    %(vote_count)s, %(popularity)s, %(poster_path)s, %(backdrop_path)s, %(total_seasons)s,
+    %(total_episodes)s, %(homepage)s, now()
+)
+ON CONFLICT (tmdb_id) DO UPDATE SET
+    tvdb_id = coalesce(EXCLUDED.tvdb_id, series.tvdb_id),
+    imdb_id = coalesce(EXCLUDED.imdb_id, series.imdb_id),
+    title = EXCLUDED.title, original_title = EXCLUDED.original_title,
+    title_norm = EXCLUDED.title_norm, original_title_norm = EXCLUDED.original_title_norm,
+    original_language = EXCLUDED.original_language, tagline = EXCLUDED.tagline,
+    overview = EXCLUDED.overview, titles_i18n = EXCLUDED.titles_i18n,
+    overviews_i18n = EXCLUDED.overviews_i18n, taglines_i18n = EXCLUDED.taglines_i18n,
+    age_ratings = EXCLUDED.age_ratings, status = EXCLUDED.status, type = EXCLUDED.type,
+    first_air_date = EXCLUDED.first_air_date, last_air_date = EXCLUDED.last_air_date,
+    year = EXCLUDED.year, vote_average = EXCLUDED.vote_average,
+    vote_count = EXCLUDED.vote_count, popularity = EXCLUDED.popularity,
+    poster_path = EXCLUDED.poster_path, backdrop_path = EXCLUDED.backdrop_path,
+    total_seasons = EXCLUDED.total_seasons, total_episodes = EXCLUDED.total_episodes,
+    homepage = EXCLUDED.homepage, metadata_updated_at = now(), deleted_at = NULL
+RETURNING id, (xmax = 0) AS created
+"""
+
+_INSERT_NETWORK = """
+INSERT INTO tvshow.networks (id, tmdb_id, name, logo_path, origin_country)
+VALUES (%s, %s, %s, %s, %s)
+ON CONFLICT (tmdb_id) DO UPDATE SET
+    name = EXCLUDED.name, logo_path = EXCLUDED.logo_path, origin_country = EXCLUDED.origin_country
+RETURNING id
+"""
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", normalise_title(name)).strip("-") or "genre"
+
+
+async def upsert_series(
+    conn: Conn, details: TvDetails, translations: Mapping[str, Translation]
+) -> tuple[uuid.UUID, bool]:
+    """Write a series with its genres, credits and networks (replacing the old ones) in the
+    caller's transaction; keyed by ``tmdb_id``. Returns (series id, whether it was created)."""
+
+    def i18n(field: str) -> Jsonb:
+        values = {lang: getattr(tr, field) for lang, tr in translations.items()}
+        return Jsonb({lang: value for lang, value in values.items() if value})
+
+    external = details.external_ids
+    params = {
+        "id": uuid.uuid4(),
+        "tmdb_id": details.id,
+        "tvdb_id": external.tvdb_id if external else None,
+        "imdb_id": external.imdb_id if external else None,
+        "title": details.name,
+        "original_title": details.original_name,
+        "title_norm": normalise_title(details.name),
+        "original_title_norm": (
+            normalise_title(details.original_name) if details.original_name else None
+        ),
+        "original_language": details.original_language,
+        "tagline": details.tagline,
+        "overview": details.overview,
+        "titles_i18n": i18n("title"),
+        "overviews_i18n": i18n("overview"),
+        "taglines_i18n": i18n("tagline"),
+        "age_ratings": Jsonb(details.content_ratings.ratings() if details.content_ratings else {}),
+        "status": details.status,
+        "type": details.type,
+        "first_air_date": details.first_air_date,
+        "last_air_date": details.last_air_date,
+        "year": details.year,
+        "vote_average": details.vote_average,
+        "vote_count": details.vote_count,
+        "popularity": details.popularity,
+        "poster_path": details.poster_path,
+        "backdrop_path": details.backdrop_path,
+        "total_seasons": details.number_of_seasons,
+        "total_episodes": details.number_of_episodes,
+        "homepage": details.homepage,
+    }
+    row = await (await conn.execute(_UPSERT_SERIES, params)).fetchone()
+    assert row is not None
+    series_id: uuid.UUID = row[0]
+    created = bool(row[1])
+    for table in ("series_genres", "series_credits", "series_networks"):
+        await conn.execute(
+            f"DELETE FROM tvshow.{table} WHERE series_id = %s",
+            (series_id,),
+        )
+    async with conn.cursor() as cursor:
+        genres = [(series_id, _slug(g.name), g.name, g.id) for g in details.genres]
+        if genres:
+            await cursor.executemany(
+                "INSERT INTO tvshow.series_genres (series_id, slug, name, tmdb_genre_id) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                genres,
+            )
+        credits = details.credits
+        people = (
+            [
+                (series_id, c.id, c.name, c.profile_path, "cast", c.character or "", c.order, "")
+                for c in credits.cast
+            ]
+            + [
+                (series_id, c.id, c.name, c.profile_path, "crew", "", None, c.job or "")
+                for c in credits.crew
+            ]
+            if credits
+            else []
+        )
+        if people:
+            await cursor.executemany(
+                "INSERT INTO tvshow.series_credits (series_id, tmdb_person_id, name, "
+                "profile_path, credit_type, character, cast_order, job) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                people,
+            )
+        for network in details.networks:
+            await cursor.execute(
+                _INSERT_NETWORK,
+                (uuid.uuid4(), network.id, network.name, network.logo_path, network.origin_country),
+            )
+            found = await cursor.fetchone()
+            assert found is not None
+            await cursor.execute(
+                "INSERT INTO tvshow.series_networks (series_id, network_id) VALUES (%s, %s) "
+                "ON CONFLICT DO NOTHING",
+                (series_id, found[0]),
+            )
+    return series_id, created
+
+
+# ---------------------------------------------------------------------------------- seasons
+
+_UPSERT_SEASON = """
+INSERT INTO tvshow.seasons (
+    id, series_id, tmdb_id, season_number, name, overview, poster_path, episode_count,
+    air_date, vote_average, metadata_updated_at
+) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now())
+ON CONFLICT (series_id, season_number) DO UPDATE SET
+    tmdb_id = EXCLUDED.tmdb_id, name = EXCLUDED.name, overview = EXCLUDED.overview,
+    poster_path = EXCLUDED.poster_path, episode_count = EXCLUDED.episode_count,
+    air_date = EXCLUDED.air_date, vote_average = EXCLUDED.vote_average,
+    metadata_updated_at = now()
+RETURNING id
+"""
+
+_UPSERT_EPISODE = """
+INSERT INTO tvshow.episodes (
+    id, series_id, season_id, tmdb_id, season_number, episode_number, title, overview,
+    air_date, runtime, vote_average, vote_count, still_path, metadata_updated_at
+) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now())
+ON CONFLICT (series_id, season_number, episode_number) DO UPDATE SET
+    season_id = EXCLUDED.season_id, tmdb_id = EXCLUDED.tmdb_id, title = EXCLUDED.title,
+    overview = EXCLUDED.overview, air_date = EXCLUDED.air_date, runtime = EXCLUDED.runtime,
+    vote_average = EXCLUDED.vote_average, vote_count = EXCLUDED.vote_count,
+    still_path = EXCLUDED.still_path, metadata_updated_at = now()
+"""
+
+
+async def upsert_season(conn: Conn, series_id: uuid.UUID, season: SeasonDetails) -> uuid.UUID:
+    """Write a season and every episode TMDb lists for it; return the season's id."""
+    name = season.name or f"Season {season.season_number}"
+    cursor = await conn.execute(
+        _UPSERT_SEASON,
+        (
+            uuid.uuid4(),
+            series_id,
+            season.id,
+            season.season_number,
+            name,
+            season.overview,
+            season.poster_path,
+            len(season.episodes),
+            season.air_date,
+            season.vote_average,
+        ),
+    )
+    row = await cursor.fetchone()
+    assert row is not None
+    season_id: uuid.UUID = row[0]
+    rows = [
+        (
+            uuid.uuid4(),
+            series_id,
+            season_id,
+            ep.id,
+            season.season_number,
+            ep.episode_number,
+            ep.name or f"Episode {ep.episode_number}",
+            ep.overview,
+            ep.air_date,
+            ep.runtime,
+            ep.vote_average,
+            ep.vote_count,
+            ep.still_path,
+        )
+        for ep in season.episodes
+    ]
+    if rows:
+        async with conn.cursor() as cur:
+            await cur.executemany(_UPSERT_EPISODE, rows)
+    return season_id
+
+
+# ---------------------------------------------------------------------------------- episodes
+
+_BY_NUMBER = """
+SELECT episode_number, id FROM tvshow.episodes
+WHERE series_id = %s AND season_number = %s AND episode_number = ANY(%s)
+"""
+
+_BY_AIR_DATE = """
+SELECT id FROM tvshow.episodes WHERE series_id = %s AND air_date = %s
+ORDER BY season_number, episode_number
+"""
+
+# Anime's absolute numbers: the series' regular episodes (no specials) counted in order.
+_BY_ABSOLUTE = """
+SELECT n, id FROM (
+    SELECT id, row_number() OVER (ORDER BY season_number, episode_number) AS n
+    FROM tvshow.episodes WHERE series_id = %s AND season_number > 0
+) numbered WHERE n = ANY(%s)
+"""
+
+
+async def episode_ids(
+    conn: Conn,
+    series_id: uuid.UUID,
+    *,
+    season: int | None,
+    episodes: Sequence[int],
+    air_date: date | None,
+) -> list[uuid.UUID] | None:
+    """The episodes a file holds, or None while any of them is not in the table."""
+    if air_date is not None and not episodes:
+        cursor = await conn.execute(_BY_AIR_DATE, (series_id, air_date))
+        rows = await cursor.fetchall()
+        return [rows[0][0]] if rows else None
+    if season is None:
+        cursor = await conn.execute(_BY_ABSOLUTE, (series_id, list(episodes)))
+    else:
+        cursor = await conn.execute(_BY_NUMBER, (series_id, season, list(episodes)))
+    found = {row[0]: row[1] for row in await cursor.fetchall()}
+    if any(number not in found for number in episodes):
+        return None
+    return [found[number] for number in episodes]

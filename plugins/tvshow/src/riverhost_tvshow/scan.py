@@ -1,0 +1,576 @@
+"""The library scan (``tvshow_library_scan``) and the file match (``tvshow_file_match``).
+
+A scan walks the library's folders (or the job's ``paths``) with :func:`riverhost_media.walk`
+a batch at a time. Per batch, one statement marks recorded files as seen and returns their size
+and mtime: unchanged files cost nothing more (unless ``force``). Each new or changed file is
+parsed (:func:`riverhost_media.parse_episode_path`: ``S01E02``, ``1x02``, ``S01E01E02``, air
+dates, absolute numbers, season folders, specials as season 0), its series found by
+:class:`Resolver` (the table by normalised title, else TMDb ``/search/tv`` and ``/tv/{id}``
+when ``auto_create`` is on) with the seasons it needs (``/tv/{id}/season/{n}``, every
+episode), probed with ffprobe, and recorded in ``episode_files``, one row per episode it holds
+(the seed dropped a multi-episode file's other episodes and recorded files of new series only).
+The batch's file rows and a ``tvshow_search_index`` job per series that changed commit in one
+transaction. Series and seasons are written as they are first needed (their own short
+transactions), so files of one series share them. At the end, files not seen under the walked
+roots are marked deleted. The scan's ``library_scans`` row always ends ``completed`` or
+``failed`` (the seed's TV scans stayed ``pending``).
+
+Per-file problems are counted and listed, never fatal; unmatched files are remembered with
+their size and mtime so a rescan skips them while unchanged. An unknown library, relative
+paths or TMDb refusing the credentials cancel the job with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+import psycopg
+
+from riverhost import Job, JobCancel, JobContext
+from riverhost_media import (
+    ParsedEpisode,
+    ProbeError,
+    ProbeFileMissingError,
+    ProbeResult,
+    TmdbClient,
+    TmdbError,
+    TmdbNotConfiguredError,
+    TmdbStatusError,
+    WalkedFile,
+    WalkOptions,
+    WalkProblem,
+    is_video,
+    match_score,
+    parse_episode_path,
+    probe,
+    scans,
+    walk,
+)
+from riverhost_media.names import normalise_title
+from riverhost_tvshow import repository
+from riverhost_tvshow.jobs import FileMatchArgs, LibraryScanArgs, SearchIndexArgs, runtime
+from riverhost_tvshow.metadata import fetch_season, fetch_series, save_series
+from riverhost_tvshow.repository import Conn, FileRecord
+from riverhost_tvshow.settings import LibrarySettings
+
+__all__ = ["Resolver", "UnmatchedError", "run_file_match", "run_library_scan"]
+
+KEPT_ERRORS = 100
+#: A TMDb hit scoring less than this is not the file's series.
+TMDB_THRESHOLD = 0.6
+_SCAN_NAMESPACE = uuid.UUID("0b6f3a52-2a55-4f55-8f8e-5a8c0f0d7c21")
+
+Transaction = Callable[[], AbstractAsyncContextManager[Conn]]
+
+
+class UnmatchedError(Exception):
+    """No series or episode fits a file's parsed name; the message says what was looked for."""
+
+
+@dataclass(frozen=True)
+class Series:
+    """A series in the table, with what the scan learnt from TMDb about it."""
+
+    id: uuid.UUID
+    title: str
+    tmdb_id: int | None
+    created: bool
+
+
+@dataclass(frozen=True)
+class Match:
+    """A file's episodes."""
+
+    series: Series
+    episode_ids: list[uuid.UUID]
+    match_type: str  # "title" (series in the table), "tmdb" (found there), "episode_id"
+
+
+def _describe(parsed: ParsedEpisode) -> str:
+    if parsed.air_date is not None and not parsed.episodes:
+        return f"the episode aired {parsed.air_date.isoformat()}"
+    numbers = "".join(f"E{n:02d}" for n in parsed.episodes)
+    if parsed.season is None:
+        return f"absolute episode {', '.join(map(str, parsed.episodes))}"
+    return f"S{parsed.season:02d}{numbers}"
+
+
+class Resolver:
+    """Finds a parsed file's series and episodes, creating them from TMDb when allowed.
+
+    Answers are shared per series (normalised title and year) and per season, so one scan
+    asks TMDb once per series and season however many files they have.
+    """
+
+    def __init__(
+        self,
+        transaction: Transaction,
+        tmdb: TmdbClient,
+        languages: list[str],
+        *,
+        auto_create: bool,
+    ) -> None:
+        self._transaction = transaction
+        self._tmdb = tmdb
+        self._languages = languages
+        self._auto_create = auto_create
+        self._series: dict[tuple[str, int | None], asyncio.Future[Series]] = {}
+        self._seasons: dict[tuple[uuid.UUID, int | None], asyncio.Future[None]] = {}
+
+    async def match(self, parsed: ParsedEpisode) -> Match:
+        """The episodes ``parsed`` names; raises :class:`UnmatchedError` or a TMDb error."""
+        if not parsed.numbered:
+            raise UnmatchedError(
+                f"no episode number or air date in the name (series {parsed.title!r})"
+            )
+        key = (normalise_title(parsed.title), parsed.year)
+        found = self._series.get(key)
+        if found is None:
+            found = self._series[key] = asyncio.ensure_future(self._find_series(parsed))
+        series = await asyncio.shield(found)
+        ids = await self._episodes(series, parsed)
+        if ids is None and series.tmdb_id is not None:
+            # A season (or, for air dates and absolute numbers, every season) not loaded yet.
+            season = parsed.season if parsed.season is not None and parsed.episodes else None
+            await self._load(series, season)
+            ids = await self._episodes(series, parsed)
+        if ids is None:
+            raise UnmatchedError(f"{series.title!r} has no {_describe(parsed)}")
+        return Match(series, ids, "tmdb" if series.created else "title")
+
+    async def _episodes(self, series: Series, parsed: ParsedEpisode) -> list[uuid.UUID] | None:
+        async with self._transaction() as conn:
+            return await repository.episode_ids(
+                conn,
+                series.id,
+                season=parsed.season,
+                episodes=parsed.episodes,
+                air_date=parsed.air_date,
+            )
+
+    async def _load(self, series: Series, season: int | None) -> None:
+        key = (series.id, season)
+        loading = self._seasons.get(key)
+        if loading is None:
+            loading = self._seasons[key] = asyncio.ensure_future(self._fetch(series, season))
+        await asyncio.shield(loading)
+
+    async def _fetch(self, series: Series, season: int | None) -> None:
+        assert series.tmdb_id is not None
+        if season is None:
+            details = await self._tmdb.tv(series.tmdb_id, language=self._languages[0])
+            numbers = [s.season_number for s in details.seasons if s.episode_count]
+        else:
+            numbers = [season]
+        for number in numbers:
+            try:
+                fetched = await fetch_season(self._tmdb, series.tmdb_id, number, self._languages)
+            except TmdbStatusError as exc:
+                if exc.status == 404:
+                    continue  # TMDb has no such season: the file's episode stays unmatched
+                raise
+            async with self._transaction() as conn:
+                await repository.upsert_season(conn, series.id, fetched)
+
+    async def _find_series(self, parsed: ParsedEpisode) -> Series:
+        async with self._transaction() as conn:
+            row = await repository.series_by_title(conn, parsed.title, parsed.year)
+        if row is not None:
+            return Series(row.id, row.title, row.tmdb_id, created=False)
+        looked_for = f"{parsed.title!r}" + (f" ({parsed.year})" if parsed.year else "")
+        if not self._auto_create:
+            raise UnmatchedError(f"no series called {looked_for} (auto_create is off)")
+        language = self._languages[0]
+        found = await self._tmdb.search_tv(
+            parsed.title, first_air_date_year=parsed.year, language=language
+        )
+        hits = found.results
+        if not hits and parsed.year is not None:
+            hits = (await self._tmdb.search_tv(parsed.title, language=language)).results
+        if not hits:
+            raise UnmatchedError(f"TMDb knows no series called {looked_for}")
+        ranked = [
+            (match_score(parsed.title, parsed.year, [h.name, h.original_name or ""], h.year), h)
+            for h in hits
+        ]
+        score, hit = max(ranked, key=lambda pair: (pair[0], pair[1].popularity))
+        if score < TMDB_THRESHOLD:
+            raise UnmatchedError(
+                f"no TMDb series close to {looked_for}: the best, {hit.name!r}, "
+                f"scores {score:.2f} < {TMDB_THRESHOLD}"
+            )
+        async with self._transaction() as conn:
+            known = await repository.series_id_by_tmdb(conn, hit.id)
+        if known is not None:
+            return Series(known, hit.name, hit.id, created=False)
+        metadata = await fetch_series(self._tmdb, hit.id, self._languages)
+        async with self._transaction() as conn:
+            series_id, created = await save_series(conn, metadata)
+        return Series(series_id, metadata.details.name, hit.id, created=created)
+
+
+def quality_profile(parsed: ParsedEpisode, probed: ProbeResult | None) -> str | None:
+    """A Sonarr-like quality name (``WEBDL-1080p``) from the name's source and the frame size."""
+    resolution = (probed.resolution if probed else None) or parsed.screen_size
+    source = {"Blu-ray": "Bluray", "Web": "WEBDL"}.get(parsed.source or "", parsed.source)
+    return "-".join(part for part in (source, resolution) if part) or None
+
+
+@dataclass(frozen=True)
+class _Examined:
+    file: WalkedFile
+    parsed: ParsedEpisode
+    match: Match
+    probed: ProbeResult | None
+    probe_error: str | None
+
+
+def _take(items: Iterator[WalkedFile | WalkProblem], count: int) -> list[WalkedFile | WalkProblem]:
+    return list(islice(items, count))
+
+
+@dataclass
+class Totals(scans.ScanTotals):
+    """A TV scan's counters: the shared ones and the series it created."""
+
+    new_series: int = 0
+
+
+class LibraryScanner:
+    """One scan of one library's roots; :meth:`run` returns the totals."""
+
+    def __init__(
+        self,
+        ctx: JobContext,
+        resolver: Resolver,
+        library: LibrarySettings,
+        roots: list[str],
+        *,
+        force: bool,
+        started: datetime,
+        batch_size: int,
+        concurrency: int,
+    ) -> None:
+        self.ctx = ctx
+        self.resolver = resolver
+        self.library = library
+        self.roots = roots
+        self.force = force
+        self.started = started
+        self.batch_size = batch_size
+        self.totals = Totals()
+        self.errors: list[dict[str, str]] = []
+        self.unmatched = 0
+        self.samples = 0
+        self._skipped: list[tuple[str, int, int, str]] = []
+        self._slots = asyncio.Semaphore(concurrency)
+        self._created: set[uuid.UUID] = set()
+
+    def _error(self, path: str, message: str) -> None:
+        self.totals.errors += 1
+        if len(self.errors) < KEPT_ERRORS:
+            self.errors.append({"path": path, "error": message})
+
+    async def run(self) -> Totals:
+        """Walk, examine and record; mark the files that disappeared."""
+        options = WalkOptions(
+            follow_symlinks=self.library.follow_symlinks,
+            include_hidden=self.library.include_hidden,
+            excludes=tuple(self.library.excludes),
+        )
+        walker = walk(self.roots, options)
+        failed_roots: set[str] = set()
+        while True:
+            self.ctx.raise_if_cancelled()
+            batch = await asyncio.to_thread(_take, walker, self.batch_size)
+            if not batch:
+                break
+            files: list[WalkedFile] = []
+            for item in batch:
+                if isinstance(item, WalkProblem):
+                    self._error(item.path, item.message)
+                    if item.root_failed:
+                        failed_roots.add(item.root)
+                else:
+                    files.append(item)
+            if files:
+                await self._batch(files)
+        walked = [root for root in self.roots if root not in failed_roots]
+        async with self.ctx.transaction() as conn:
+            self.totals.removed = await repository.mark_missing_files(
+                conn, self.library.id, walked, self.started
+            )
+        return self.totals
+
+    async def _batch(self, files: list[WalkedFile]) -> None:
+        async with self.ctx.transaction() as conn:
+            known = await repository.touch_files(conn, [file.path for file in files])
+        todo: list[WalkedFile] = []
+        for file in files:
+            if not self.force and known.get(file.path) == (file.size, file.mtime_ns):
+                self.totals.unchanged += 1
+                self.totals.scanned += 1
+            else:
+                todo.append(file)
+        self.ctx.report_progress("processing", self.totals.scanned, 0, files[-1].path)
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(self._examine(file)) for file in todo]
+        except BaseExceptionGroup as failed:
+            raise failed.exceptions[0] from None
+        found = [each for task in tasks if (each := task.result()) is not None]
+        skipped, self._skipped = self._skipped, []
+        if not found and not skipped:
+            return
+        changed: set[uuid.UUID] = set()
+        async with self.ctx.transaction() as conn:
+            await repository.record_unmatched(conn, self.library.id, skipped)
+            await repository.forget_unmatched(conn, [each.file.path for each in found])
+            for each in found:
+                added = await record_file(conn, each, self.library.id)
+                self.totals.added += added
+                self.totals.updated += not added
+                changed.add(each.match.series.id)
+                if each.match.series.created and each.match.series.id not in self._created:
+                    self._created.add(each.match.series.id)
+                    self.totals.new_series += 1
+            index = [SearchIndexArgs(series_id=series_id) for series_id in sorted(changed)]
+            if index:
+                await self.ctx.client.insert_many(index, conn=conn)
+
+    async def _examine(self, file: WalkedFile) -> _Examined | None:
+        async with self._slots:
+            try:
+                return await self._examine_one(file)
+            finally:
+                self.totals.scanned += 1
+                self.ctx.report_progress("processing", self.totals.scanned, 0, file.path)
+
+    async def _examine_one(self, file: WalkedFile) -> _Examined | None:
+        self.ctx.raise_if_cancelled()
+        parsed = await asyncio.to_thread(parse_episode_path, file.path)
+        if parsed is None:
+            self._unmatched(file, "no series title in the file's name or folders")
+            return None
+        if parsed.is_sample and self.library.skip_samples:
+            self.samples += 1
+            self._skipped.append((file.path, file.size, file.mtime_ns, "sample"))
+            return None
+        try:
+            match = await self.resolver.match(parsed)
+        except UnmatchedError as exc:
+            self._unmatched(file, str(exc))
+            return None
+        except TmdbNotConfiguredError as exc:
+            raise JobCancel(str(exc)) from exc
+        except TmdbStatusError as exc:
+            if exc.status == 401:
+                raise JobCancel(f"TMDb refused the credentials: {exc}") from exc
+            self._error(file.path, str(exc))
+            return None
+        except TmdbError as exc:
+            self._error(file.path, str(exc))
+            return None
+        probed, probe_error = None, None
+        if self.library.probe:
+            try:
+                probed = await probe(file.path)
+            except ProbeFileMissingError:
+                self._error(file.path, "the file disappeared between the walk and the probe")
+                return None
+            except ProbeError as exc:
+                probe_error = str(exc)
+                self._error(file.path, probe_error)
+        return _Examined(file, parsed, match, probed, probe_error)
+
+    def _unmatched(self, file: WalkedFile, reason: str) -> None:
+        self.unmatched += 1
+        self._error(file.path, reason)
+        self._skipped.append((file.path, file.size, file.mtime_ns, reason))
+
+    def output(self, scan_id: uuid.UUID) -> dict[str, Any]:
+        """The job's output: the counters and the first errors."""
+        return {
+            "scan_id": str(scan_id),
+            "library_id": self.library.id,
+            "total_files": self.totals.scanned,
+            "added": self.totals.added,
+            "updated": self.totals.updated,
+            "unchanged": self.totals.unchanged,
+            "removed": self.totals.removed,
+            "new_series": self.totals.new_series,
+            "samples_skipped": self.samples,
+            "unmatched": self.unmatched,
+            "errors_count": self.totals.errors,
+            "errors": self.errors[:10],
+        }
+
+
+async def record_file(conn: Conn, each: _Examined, library_id: str | None) -> bool:
+    """Record a file's row for each episode it holds; True if the file is new."""
+    await repository.drop_other_episodes(conn, each.file.path, each.match.episode_ids)
+    created = False
+    for episode_id in each.match.episode_ids:
+        record = FileRecord(
+            path=each.file.path,
+            size=each.file.size,
+            mtime_ns=each.file.mtime_ns,
+            episode_id=episode_id,
+            library_id=library_id,
+            match_type=each.match.match_type,
+            probe=each.probed,
+            probe_error=each.probe_error,
+            quality_profile=quality_profile(each.parsed, each.probed),
+        )
+        created = await repository.upsert_file(conn, record) or created
+    return created
+
+
+def _scan_uuid(scan_id: str, job_id: int) -> uuid.UUID:
+    try:
+        return uuid.UUID(scan_id)
+    except ValueError:
+        return uuid.uuid5(_SCAN_NAMESPACE, f"{job_id}:{scan_id}")
+
+
+async def run_library_scan(job: Job[LibraryScanArgs], ctx: JobContext) -> dict[str, Any]:
+    """The ``tvshow_library_scan`` worker."""
+    settings, resources = runtime(ctx)
+    args = job.args
+    known = ", ".join(repr(each.id) for each in settings.libraries) or "none"
+    if args.library_id is not None:
+        library = settings.library(args.library_id)
+        if library is None:
+            raise JobCancel(
+                f"unknown library_id {args.library_id!r}: the configured libraries "
+                f"(plugins.tvshow.libraries) are {known}"
+            )
+    elif args.paths:
+        library = settings.library_of(os.path.join(args.paths[0], ""))
+        if library is None:
+            raise JobCancel(f"no configured library ({known}) holds {args.paths[0]!r}")
+    else:
+        raise JobCancel("a scan needs a library_id or paths")
+    roots = args.paths or library.paths
+    relative = [path for path in roots if not os.path.isabs(path)]
+    if relative:
+        raise JobCancel(f"scan paths must be absolute, got {relative}")
+    roots = [os.path.normpath(path) for path in roots]
+    scan_id = _scan_uuid(args.scan_id, job.id)
+    async with ctx.transaction() as conn:
+        started = await scans.start_scan(
+            conn, "tvshow", scan_id, library.id, job.id, force=args.force
+        )
+    resolver = Resolver(
+        ctx.transaction, resources.tmdb, settings.tmdb.languages, auto_create=args.auto_create
+    )
+    scanner = LibraryScanner(
+        ctx,
+        resolver,
+        library,
+        roots,
+        force=args.force,
+        started=started,
+        batch_size=settings.scan_batch_size,
+        concurrency=settings.scan_concurrency,
+    )
+    try:
+        totals = await scanner.run()
+    except BaseException as exc:
+        message = f"{type(exc).__name__}: {exc}".rstrip(": ")
+        try:
+            await asyncio.shield(_record_failure(ctx, scan_id, scanner, message))
+        except (OSError, psycopg.Error) as record_exc:
+            ctx.log.error("tvshow.scan_record_failed", scan_id=str(scan_id), error=str(record_exc))
+        raise
+    async with ctx.transaction() as conn:
+        await scans.complete_scan(conn, "tvshow", scan_id, totals, scanner.errors)
+    ctx.report_progress("completed", totals.scanned, totals.scanned, library.id)
+    return scanner.output(scan_id)
+
+
+async def _record_failure(
+    ctx: JobContext, scan_id: uuid.UUID, scanner: LibraryScanner, message: str
+) -> None:
+    async with ctx.transaction() as conn:
+        await scans.fail_scan(conn, "tvshow", scan_id, scanner.totals, scanner.errors, message)
+
+
+async def run_file_match(job: Job[FileMatchArgs], ctx: JobContext) -> dict[str, Any]:
+    """The ``tvshow_file_match`` worker: every deterministic failure cancels with the reason."""
+    settings, resources = runtime(ctx)
+    args = job.args
+    path = os.path.abspath(args.file_path)
+    if not is_video(path):
+        raise JobCancel(f"{path} is not a video file (extension {os.path.splitext(path)[1]!r})")
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise JobCancel(f"{path} does not exist") from None
+    except OSError as exc:
+        raise JobCancel(f"{path} cannot be read: {exc}") from exc
+    library = settings.library_of(path)
+    if not args.force_rematch:
+        async with ctx.transaction() as conn:
+            recorded = await repository.files_by_path(conn, path)
+        if recorded:
+            return {
+                "match_type": "exact",
+                "episode_ids": [str(e) for e, _ in recorded],
+                "series_id": str(recorded[0][1]),
+            }
+    parsed = await asyncio.to_thread(parse_episode_path, path)
+    if parsed is None:
+        raise JobCancel(f"no series title in the name or folders of {path}")
+    if args.episode_id is not None:
+        async with ctx.transaction() as conn:
+            cursor = await conn.execute(
+                "SELECT e.series_id, s.title, s.tmdb_id FROM tvshow.episodes e "
+                "JOIN tvshow.series s ON s.id = e.series_id WHERE e.id = %s",
+                (args.episode_id,),
+            )
+            row = await cursor.fetchone()
+        if row is None:
+            raise JobCancel(f"episode {args.episode_id} does not exist")
+        match = Match(Series(row[0], row[1], row[2], False), [args.episode_id], "episode_id")
+    else:
+        resolver = Resolver(
+            ctx.transaction, resources.tmdb, settings.tmdb.languages, auto_create=args.auto_create
+        )
+        try:
+            match = await resolver.match(parsed)
+        except UnmatchedError as exc:
+            raise JobCancel(f"{path}: {exc}") from exc
+        except TmdbNotConfiguredError as exc:
+            raise JobCancel(str(exc)) from exc
+    probed, probe_error = None, None
+    if library is None or library.probe:
+        try:
+            probed = await probe(path)
+        except ProbeFileMissingError:
+            raise JobCancel(f"{path} disappeared before it was probed") from None
+        except ProbeError as exc:
+            probe_error = str(exc)
+    file = WalkedFile(os.path.dirname(path), path, info.st_size, info.st_mtime_ns)
+    examined = _Examined(file, parsed, match, probed, probe_error)
+    async with ctx.transaction() as conn:
+        await repository.forget_unmatched(conn, [path])
+        await record_file(conn, examined, library.id if library else None)
+        await ctx.client.insert(SearchIndexArgs(series_id=match.series.id), conn=conn)
+        output = {
+            "match_type": match.match_type,
+            "series_id": str(match.series.id),
+            "episode_ids": [str(each) for each in match.episode_ids],
+            "created_new_series": match.series.created,
+            "probe_error": probe_error,
+        }
+        await ctx.complete_tx(conn, output)
+    return output
