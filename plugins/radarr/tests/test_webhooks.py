@@ -12,6 +12,7 @@ from helpers import PLUGINS, SECRET, migrated, rows, settings
 from served import Served
 
 from riverhost.client import AsyncClient
+from riverhost.config import load_config
 from riverhost.registry import registry_from_objects
 from riverhost.testing import wait_for_jobs
 
@@ -127,3 +128,23 @@ def test_without_a_webhook_secret_there_is_no_route(database_url, radarr):
         answer = httpx.post(running.url + "/api/v1/webhooks/radarr", json=WEBHOOKS["Grab"])
 
     assert answer.status_code == 404
+
+
+def test_the_admin_trigger_inserts_a_full_sync_once(database_url, radarr):
+    migrated(database_url, radarr)
+    registry = registry_from_objects(
+        *PLUGINS,
+        config=load_config(environ={"RIVERHOST_HTTP__TOKENS__OPS": "tok"}),
+    )
+    url_path = "/api/v1/admin/integrations/radarr/sync"
+    with Served(registry, database_url) as running:
+        without = httpx.post(running.url + url_path)
+        first = httpx.post(running.url + url_path, headers={"Authorization": "Bearer tok"})
+        again = httpx.post(running.url + url_path, headers={"Authorization": "Bearer tok"})
+
+    assert without.status_code == 401
+    assert first.status_code == again.status_code == 202
+    assert again.json() == {"job_id": first.json()["job_id"], "duplicate": True}
+    jobs = rows(database_url, "SELECT kind, args, queue FROM river_job")
+    args = {"operation": "full", "radarr_movie_id": 0}
+    assert jobs == [{"kind": "radarr_sync", "args": args, "queue": "high"}]

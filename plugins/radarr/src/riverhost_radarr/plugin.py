@@ -1,5 +1,5 @@
 """The radarr plugin's hooks: settings, the Radarr client, kinds, the periodic sync, the
-webhook route.
+webhook route and the admin trigger.
 
 Heavy modules (the workers, httpx) are imported inside the hooks, so ``riverhost plugins
 list`` and a host that disables this plugin never pay for them. The movie tables belong to the
@@ -15,12 +15,20 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from riverhost import JobKind, PeriodicJob, UniqueOpts, WebhookContext, WebhookRoute, hookimpl
+from riverhost import (
+    AdminAction,
+    JobKind,
+    PeriodicJob,
+    UniqueOpts,
+    WebhookContext,
+    WebhookRoute,
+    hookimpl,
+)
 from riverhost_radarr.settings import RadarrSettings
 
 if TYPE_CHECKING:
     from riverhost_radarr.events import RadarrWebhookBody
-    from riverhost_radarr.jobs import RadarrResources, RadarrWebhookArgs
+    from riverhost_radarr.jobs import RadarrResources, RadarrSyncArgs, RadarrWebhookArgs
 
 
 @hookimpl
@@ -118,4 +126,17 @@ def riverhost_webhook_routes(settings: RadarrSettings) -> list[WebhookRoute]:
             secret=settings.webhook_secret,
             summary="Radarr's webhook (Settings > Connect > Webhook, header X-Webhook-Secret)",
         )
+    ]
+
+
+async def _trigger(ctx: WebhookContext) -> RadarrSyncArgs:
+    from riverhost_radarr.jobs import RadarrSyncArgs
+
+    return RadarrSyncArgs(operation="full")  # unique by args: the waiting or running one wins
+
+
+@hookimpl
+def riverhost_admin_routes(settings: RadarrSettings) -> list[AdminAction]:
+    return [
+        AdminAction(path="radarr/sync", handler=_trigger, summary="Sync the whole Radarr library")
     ]
