@@ -9,6 +9,8 @@ for the cross-package tests in ``tests/``.
 
 from __future__ import annotations
 
+import re
+import tomllib
 from pathlib import Path
 
 import nox
@@ -19,6 +21,20 @@ LIBS = sorted(p.parent.name for p in ROOT.glob("libs/*/pyproject.toml"))
 #: Every library, editable, with its test extra (the fakes plugins' tests use).
 LIBS_EDITABLE = [arg for name in LIBS for arg in ("-e", f"libs/{name}[test]")]
 CORE_TEST = "core[test]"
+
+
+def sibling_plugins(name: str) -> list[str]:
+    """The plugins ``plugins/<name>`` depends on (its ``riverhost-<plugin>`` dependencies that
+    live beside it), as editable install arguments: a sibling is not on PyPI."""
+    project = tomllib.loads((ROOT / "plugins" / name / "pyproject.toml").read_text())["project"]
+    found = (re.match(r"riverhost-([a-z0-9_-]+)", dep) for dep in project["dependencies"])
+    return [
+        arg
+        for match in found
+        if match and match.group(1) in PLUGINS and match.group(1) != name
+        for arg in ("-e", f"plugins/{match.group(1)}")
+    ]
+
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["tests", "lint", "typecheck"]
@@ -47,7 +63,8 @@ def tests(session: nox.Session, target: str) -> None:
         session.run("riverhost", "plugins", "check")
         session.run("pytest", "tests", *session.posargs)
     else:
-        session.install("-e", CORE_TEST, *LIBS_EDITABLE, "-e", f"plugins/{target}[test]")
+        plugin = ("-e", f"plugins/{target}[test]")
+        session.install("-e", CORE_TEST, *LIBS_EDITABLE, *sibling_plugins(target), *plugin)
         session.run("riverhost", "plugins", "check")
         session.run("pytest", f"plugins/{target}/tests", *session.posargs)
 

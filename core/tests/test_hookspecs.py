@@ -22,6 +22,7 @@ DISTRIBUTIONS = TESTS / "distributions"
 def test_there_are_hookspecs_to_check():
     assert SPECS == [
         "riverhost_add_hookspecs",
+        "riverhost_admin_routes",
         "riverhost_event",
         "riverhost_job_kinds",
         "riverhost_migrations",

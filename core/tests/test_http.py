@@ -368,8 +368,35 @@ def test_two_plugins_claiming_one_webhook_path_is_a_registration_error_naming_bo
 
     message = str(refused.value)
     assert "webhook path 'acme' is claimed more than once" in message
+    assert "admin action path 'acme/sync' is claimed more than once" in message
     assert "webhooks (" in message
     assert "claimant (" in message
+
+
+def test_a_plugin_s_admin_action_needs_a_token_and_inserts_its_job_once(database_url):
+    with Served(make_registry(tokens=True), database_url) as served:
+        url = served.url + "/api/v1/admin/integrations/acme/sync"
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        without = httpx.post(url)
+        first = httpx.post(url, headers=auth)
+        again = httpx.post(url, headers=auth)
+        job = httpx.get(f"{served.url}/api/v1/admin/jobs/{first.json()['job_id']}", headers=auth)
+        activity = httpx.get(f"{served.url}/api/v1/admin/activity", headers=auth).json()
+        described = httpx.get(served.url + "/openapi.json").json()
+
+    assert without.status_code == 401
+    assert first.status_code == 202
+    assert first.json()["duplicate"] is False
+    assert again.json() == {"job_id": first.json()["job_id"], "duplicate": True}
+    assert (job.json()["kind"], job.json()["args"]) == (
+        "hook_event",
+        {"event_type": "sync", "title": "all"},
+    )
+    assert activity[0]["actor"] == "ops"
+    assert activity[0]["action"] == "insert"
+    assert described["paths"]["/api/v1/admin/integrations/acme/sync"]["post"]["summary"] == (
+        "Sync Acme"
+    )
 
 
 def test_a_disabled_plugin_s_webhook_does_not_exist(database_url):

@@ -1,5 +1,7 @@
 """A plugin receiving webhooks: ``POST /api/v1/webhooks/acme`` with the secret ``s3cret``
-inserts a ``hook_event`` job per event, except ``Test`` events, which insert nothing."""
+inserts a ``hook_event`` job per event, except ``Test`` events, which insert nothing; and
+offering an admin action: ``POST /api/v1/admin/integrations/acme/sync`` inserts a unique
+``hook_event`` job."""
 
 from __future__ import annotations
 
@@ -7,7 +9,16 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from riverhost import JobArgs, JobKind, WebhookContext, WebhookRoute, hookimpl
+from riverhost import (
+    AdminAction,
+    InsertOpts,
+    JobArgs,
+    JobKind,
+    UniqueOpts,
+    WebhookContext,
+    WebhookRoute,
+    hookimpl,
+)
 
 SECRET = "s3cret"
 
@@ -58,9 +69,23 @@ def riverhost_webhook_routes():
     ]
 
 
+async def sync(ctx: WebhookContext) -> tuple[HookArgs, InsertOpts]:
+    assert ctx.plugin == "webhooks"
+    return HookArgs(event_type="sync", title="all"), InsertOpts(unique=UniqueOpts(by_args=True))
+
+
+@hookimpl
+def riverhost_admin_routes():
+    return [AdminAction(path="acme/sync", handler=sync, summary="Sync Acme")]
+
+
 class Claimant:
     """Another plugin claiming the same path."""
 
     @hookimpl
     def riverhost_webhook_routes(self):
         return [WebhookRoute(path="acme", payload=AcmeEvent, handler=intake, secret=None)]
+
+    @hookimpl
+    def riverhost_admin_routes(self):
+        return [AdminAction(path="acme/sync", handler=sync)]

@@ -20,13 +20,14 @@ from riverhost.job import AttemptError, InsertResult, Job, JobPage, JobProgress
 from riverhost.kinds import JobKind, JobState, QueueSpec, UniqueOpts
 from riverhost.periodic import PeriodicJob
 from riverhost.retry import ExponentialBackoff, LinearBackoff, RetryPolicy, RiverDefaultRetry
-from riverhost.webhooks import WebhookContext, WebhookRoute
+from riverhost.webhooks import AdminAction, WebhookContext, WebhookRoute
 from riverhost.worker import JobCancel, JobCancelledError, JobContext, JobSnooze
 
 hookimpl = pluggy.HookimplMarker(PROJECT)
 """Marks a function of a plugin as the implementation of a riverhost hook."""
 
 __all__ = [
+    "AdminAction",
     "AsyncClient",
     "AttemptError",
     "Client",

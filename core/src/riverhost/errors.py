@@ -138,13 +138,13 @@ class DuplicatePluginNameError(RegistryProblem):
 
 
 class DuplicateRouteError(RegistryProblem):
-    """Two plugins (or one, twice) claim the same webhook path."""
+    """Two plugins (or one, twice) claim the same webhook (or admin action) path."""
 
-    def __init__(self, path: str, plugins: list[PluginRef]) -> None:
+    def __init__(self, path: str, plugins: list[PluginRef], what: str = "webhook path") -> None:
         self.path = path
         self.plugins = plugins
         listed = "\n".join(f"  - {p}" for p in plugins)
-        super().__init__(f"webhook path {path!r} is claimed more than once:\n{listed}")
+        super().__init__(f"{what} {path!r} is claimed more than once:\n{listed}")
         self.hint = (
             f"Disable one of them (RIVERHOST_DISABLED_PLUGINS={plugins[-1].name}) or change "
             "the path one of them declares."

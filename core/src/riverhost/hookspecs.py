@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from riverhost.events import Event
     from riverhost.kinds import JobKind, QueueSpec
     from riverhost.periodic import PeriodicJob
-    from riverhost.webhooks import WebhookRoute
+    from riverhost.webhooks import AdminAction, WebhookRoute
 
 PROJECT = "riverhost"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -187,6 +187,32 @@ def riverhost_webhook_routes(settings: BaseModel | None) -> Sequence[WebhookRout
 
     :param settings: this plugin's validated config section.
     :returns: one :class:`riverhost.WebhookRoute` per route.
+
+    .. versionadded:: 0.2
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def riverhost_admin_routes(settings: BaseModel | None) -> Sequence[AdminAction]:
+    """Return actions operators trigger through the admin API, each inserting a job.
+
+    Each :class:`riverhost.AdminAction` is ``POST /api/v1/admin/integrations/<path>`` behind
+    the admin token (no body); its handler returns the job to insert in the request's
+    transaction, recorded in the activity table as the token's, and the answer is ``202
+    {"job_id": ..., "duplicate": ...}``: the job already waiting or running when its unique
+    options find one. Two plugins claiming one path is a registration error naming both.
+
+    Example::
+
+        @hookimpl
+        def riverhost_admin_routes(settings):
+            async def sync(ctx):
+                return SyncArgs(operation="full")
+            return [AdminAction(path="acme/sync", handler=sync)]
+
+    :param settings: this plugin's validated config section.
+    :returns: one :class:`riverhost.AdminAction` per action.
 
     .. versionadded:: 0.2
     """

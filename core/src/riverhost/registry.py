@@ -37,9 +37,10 @@ from riverhost.kinds import JobKind, QueueSpec
 from riverhost.logging import get_logger
 from riverhost.periodic import PeriodicJob
 from riverhost.plugins import LoadedPlugins, PluginInfo, load_plugins, register_objects
-from riverhost.webhooks import WebhookRoute
+from riverhost.webhooks import AdminAction, WebhookRoute
 
 __all__ = [
+    "RegisteredAction",
     "RegisteredKind",
     "RegisteredPeriodic",
     "RegisteredQueue",
@@ -86,6 +87,14 @@ class RegisteredRoute:
 
 
 @dataclass(frozen=True)
+class RegisteredAction:
+    """An admin action with the plugin that declared it."""
+
+    spec: AdminAction
+    plugin: PluginRef
+
+
+@dataclass(frozen=True)
 class RegisteredQueue:
     """A queue with its worker count and who asked for it (``config`` or plugin names)."""
 
@@ -107,6 +116,8 @@ class Registry:
     periodic: Mapping[str, RegisteredPeriodic] = field(default_factory=dict)
     routes: Mapping[str, RegisteredRoute] = field(default_factory=dict)
     """Webhook routes by path (under ``/api/v1/webhooks/``)."""
+    actions: Mapping[str, RegisteredAction] = field(default_factory=dict)
+    """Admin actions by path (under ``/api/v1/admin/integrations/``)."""
 
     @property
     def hook(self) -> pluggy.HookRelay:
@@ -131,6 +142,7 @@ class RegistryDraft:
     migrations: dict[str, MigrationLine] = field(default_factory=dict)
     periodic: dict[str, list[RegisteredPeriodic]] = field(default_factory=lambda: defaultdict(list))
     routes: dict[str, list[RegisteredRoute]] = field(default_factory=lambda: defaultdict(list))
+    actions: dict[str, list[RegisteredAction]] = field(default_factory=lambda: defaultdict(list))
 
     def kinds_of(self, plugin: str) -> list[str]:
         """The kinds ``plugin`` declared, clashing ones included."""
@@ -207,6 +219,7 @@ def build_registry(loaded: LoadedPlugins, config: RiverhostConfig) -> Registry:
         migrations=MappingProxyType(build.migrations),
         periodic=MappingProxyType({k: v[0] for k, v in sorted(build.periodic.items())}),
         routes=MappingProxyType({k: v[0] for k, v in sorted(build.routes.items())}),
+        actions=MappingProxyType({k: v[0] for k, v in sorted(build.actions.items())}),
     )
     log.info(
         "registry.built",
@@ -276,6 +289,11 @@ def _add_routes(build: RegistryDraft, ref: PluginRef, routes: list[WebhookRoute]
         build.routes[route.path].append(RegisteredRoute(route, ref))
 
 
+def _add_actions(build: RegistryDraft, ref: PluginRef, actions: list[AdminAction]) -> None:
+    for action in actions:
+        build.actions[action.path].append(RegisteredAction(action, ref))
+
+
 @dataclass(frozen=True)
 class _Declaration(Generic[T]):
     """A hook whose result is a list of ``item``, and how the registry takes it in."""
@@ -291,6 +309,7 @@ _DECLARATIONS: tuple[_Declaration[Any], ...] = (
     _Declaration("riverhost_periodic_jobs", PeriodicJob, _add_periodic),
     _Declaration("riverhost_migrations", Migration, _add_migrations),
     _Declaration("riverhost_webhook_routes", WebhookRoute, _add_routes),
+    _Declaration("riverhost_admin_routes", AdminAction, _add_actions),
 )
 """The hooks that declare lists, in the order they are called: queues before the kinds that
 name them. A new declaring hook is one line here and one ``_add_`` function."""
@@ -393,6 +412,10 @@ def _check_routes(build: RegistryDraft) -> None:
     for path, owners in sorted(build.routes.items()):
         if len(owners) > 1:
             build.problems.append(DuplicateRouteError(path, [o.plugin for o in owners]))
+    for path, claims in sorted(build.actions.items()):
+        if len(claims) > 1:
+            plugins = [c.plugin for c in claims]
+            build.problems.append(DuplicateRouteError(path, plugins, "admin action path"))
 
 
 def _check_kinds(build: RegistryDraft) -> None:

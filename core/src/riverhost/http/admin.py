@@ -20,8 +20,10 @@ from riverhost.client import JobFilter
 from riverhost.db import queries
 from riverhost.errors import InsertError, validation_message
 from riverhost.http.app import AppState, refusals, state_of
+from riverhost.http.webhooks import WebhookAnswer
 from riverhost.job import JobProgress
 from riverhost.kinds import JobState
+from riverhost.registry import RegisteredAction, Registry
 from riverhost.views import (
     ActivityView,
     HostView,
@@ -31,8 +33,9 @@ from riverhost.views import (
     PluginView,
     QueueView,
 )
+from riverhost.webhooks import ADMIN_ACTION_PREFIX, WebhookContext
 
-__all__ = ["router"]
+__all__ = ["actions_router_for", "router"]
 
 
 def actor(request: Request) -> str:
@@ -323,3 +326,53 @@ async def list_activity(
         cursor = await conn.execute(queries.ACTIVITY_RECENT, {"job_id": job_id, "limit": limit})
         rows = await cursor.fetchall()
     return [ActivityView.of_row(row) for row in rows]
+
+
+# --------------------------------------------------------------------------- plugins' actions
+
+
+def actions_router_for(registry: Registry) -> APIRouter:
+    """The enabled plugins' admin actions, under ``/api/v1/admin/integrations``."""
+    actions = APIRouter(
+        prefix=ADMIN_ACTION_PREFIX,
+        tags=["admin"],
+        dependencies=[Depends(actor)],
+        responses=refusals(401, 403),
+    )
+    for path, registered in registry.actions.items():
+        actions.add_api_route(
+            f"/{path}",
+            _action_endpoint(registered),
+            methods=["POST"],
+            status_code=202,
+            summary=registered.spec.summary or f"Action of plugin {registered.plugin.name}",
+            response_model=WebhookAnswer,
+        )
+    return actions
+
+
+def _action_endpoint(registered: RegisteredAction) -> Any:
+    action, plugin = registered.spec, registered.plugin.name
+
+    async def endpoint(state: State, who: Actor) -> WebhookAnswer:
+        settings = state.registry.settings.get(plugin)
+        async with state.pool.connection() as conn, conn.transaction():
+            job = await action.handler(WebhookContext(plugin, settings, conn, state.client))
+            if job is None:
+                return WebhookAnswer(job_id=None)
+            args, opts = job if isinstance(job, tuple) else (job, InsertOpts())
+            result = await state.client.insert(args, opts, conn=conn)
+        detail = {"kind": result.job.kind, "duplicate": result.duplicate, "action": action.path}
+        await activity.record(
+            state.pool,
+            who,
+            "api",
+            "insert",
+            job_id=result.job.id,
+            queue=result.job.queue,
+            detail=detail,
+        )
+        return WebhookAnswer(job_id=result.job.id, duplicate=result.duplicate)
+
+    endpoint.__name__ = f"action_{plugin}_{action.path.replace('/', '_').replace('-', '_')}"
+    return endpoint

@@ -64,6 +64,7 @@ def create_app(state: AppState, *, max_body: int = 1024 * 1024) -> FastAPI:
     )
     app.state.riverhost = state
     app.include_router(admin.router)
+    app.include_router(admin.actions_router_for(state.registry))
     app.include_router(webhooks.router_for(state.registry))
     app.include_router(health.router)
     app.include_router(dashboard.router)

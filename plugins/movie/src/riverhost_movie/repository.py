@@ -11,10 +11,11 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
@@ -23,6 +24,8 @@ from riverhost_media import Credits, MovieDetails, ProbeResult, normalise_title,
 __all__ = [
     "FileRecord",
     "MovieCandidate",
+    "RadarrFile",
+    "RadarrMovie",
     "ScanTotals",
     "complete_scan",
     "fail_scan",
@@ -31,9 +34,14 @@ __all__ = [
     "mark_missing_files",
     "movie_by_id",
     "movie_candidates",
+    "radarr_files_gone",
+    "radarr_movie_ids",
     "record_unmatched",
     "start_scan",
+    "sync_radarr_file",
+    "sync_radarr_movie",
     "touch_files",
+    "unlink_radarr_movie",
     "upsert_file",
     "upsert_movie",
 ]
@@ -402,3 +410,257 @@ async def upsert_movie(
         if people:
             await cursor.executemany(_INSERT_CREDIT, people)
     return saved_id, created
+
+
+# ----------------------------------------------------------------- movies managed by Radarr
+#
+# Radarr's sync merges with what the scan and the TMDb refresh already wrote: a movie is found
+# by its tmdb_id first, then by its radarr_id, and only created when neither is known. A movie
+# this plugin refreshed from TMDb (metadata_updated_at set) keeps its TMDb values, and Radarr
+# only fills what is missing; a movie Radarr created is Radarr's to update. Files likewise: a
+# file the scan recorded keeps its probe, Radarr only fills gaps and links its file id. Only
+# what differs is written, so syncing an unchanged library writes nothing.
+
+Sync = str
+"""What a sync did to one row: ``added``, ``updated`` or ``unchanged``."""
+
+
+@dataclass(frozen=True)
+class RadarrMovie:
+    """A movie as Radarr describes it, in this plugin's columns."""
+
+    radarr_id: int
+    tmdb_id: int | None
+    title: str
+    imdb_id: str | None = None
+    original_title: str | None = None
+    year: int | None = None
+    release_date: date | None = None
+    runtime: int | None = None
+    overview: str | None = None
+    status: str | None = None
+    poster_path: str | None = None
+    backdrop_path: str | None = None
+    homepage: str | None = None
+    vote_average: float | None = None
+    vote_count: int | None = None
+    popularity: float | None = None
+    genres: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RadarrFile:
+    """A movie file as Radarr describes it, in this plugin's columns."""
+
+    radarr_file_id: int
+    path: str
+    size: int
+    container: str | None = None
+    resolution: str | None = None
+    width: int | None = None
+    height: int | None = None
+    video_codec: str | None = None
+    audio_codec: str | None = None
+    audio_channels: int | None = None
+    bitrate_kbps: int | None = None
+    duration_seconds: float | None = None
+    framerate: float | None = None
+    quality_profile: str | None = None
+
+
+_MOVIE_FIELDS = (
+    "imdb_id", "title", "original_title", "year", "release_date", "runtime", "overview",
+    "status", "poster_path", "backdrop_path", "homepage", "vote_average", "vote_count",
+    "popularity",
+)  # fmt: skip
+_FILE_FIELDS = (
+    "container", "resolution", "width", "height", "video_codec", "audio_codec",
+    "audio_channels", "bitrate_kbps", "duration_seconds", "framerate", "quality_profile",
+)  # fmt: skip
+
+# The unique tmdb_id and index movies_radarr_id; the tmdb_id match wins.
+_FIND_RADARR_MOVIE = """
+SELECT * FROM movie.movies WHERE tmdb_id = %(tmdb_id)s OR radarr_id = %(radarr_id)s
+ORDER BY (tmdb_id = %(tmdb_id)s) DESC NULLS LAST, deleted_at IS NULL DESC LIMIT 1
+"""
+
+# The unique file_path and index movie_files_radarr_file_id; the path match wins.
+_FIND_RADARR_FILE = """
+SELECT * FROM movie.movie_files WHERE file_path = %(path)s OR radarr_file_id = %(file_id)s
+ORDER BY (file_path = %(path)s) DESC LIMIT 1
+"""
+
+
+def _merged(row: Mapping[str, Any], wanted: Mapping[str, Any], *, owned: bool) -> dict[str, Any]:
+    """The columns to change: all that differ when the row is Radarr's, else only gaps."""
+    changes = {}
+    for column, value in wanted.items():
+        old = row[column]
+        new = value if owned or old is None else old
+        if new != old:
+            changes[column] = new
+    return changes
+
+
+async def _update(conn: Conn, table: str, row_id: uuid.UUID, changes: Mapping[str, Any]) -> None:
+    assignments = sql.SQL(", ").join(
+        sql.SQL("{} = {}").format(sql.Identifier(column), sql.Placeholder(column))
+        for column in changes
+    )
+    statement = sql.SQL("UPDATE movie.{} SET {} WHERE id = %(_id)s").format(
+        sql.Identifier(table), assignments
+    )
+    await conn.execute(statement, {**changes, "_id": row_id})
+
+
+async def _insert(conn: Conn, table: str, values: Mapping[str, Any]) -> None:
+    statement = sql.SQL("INSERT INTO movie.{} ({}) VALUES ({})").format(
+        sql.Identifier(table),
+        sql.SQL(", ").join(map(sql.Identifier, values)),
+        sql.SQL(", ").join(map(sql.Placeholder, values)),
+    )
+    await conn.execute(statement, dict(values))
+
+
+async def sync_radarr_movie(conn: Conn, movie: RadarrMovie) -> tuple[uuid.UUID, Sync]:
+    """Merge one Radarr movie into ``movie.movies`` (see above); return its id and what
+    changed."""
+    params = {"tmdb_id": movie.tmdb_id, "radarr_id": movie.radarr_id}
+    async with conn.cursor(row_factory=dict_row) as cursor:
+        await cursor.execute(_FIND_RADARR_MOVIE, params)
+        row = await cursor.fetchone()
+    wanted = {field: getattr(movie, field) for field in _MOVIE_FIELDS}
+    if row is None:
+        movie_id = uuid.uuid4()
+        await _insert(
+            conn,
+            "movies",
+            {
+                "id": movie_id,
+                "tmdb_id": movie.tmdb_id,
+                "radarr_id": movie.radarr_id,
+                "title_norm": normalise_title(movie.title),
+                "original_title_norm": _norm(movie.original_title),
+                **wanted,
+            },
+        )
+        await _replace_genres(conn, movie_id, movie.genres)
+        return movie_id, "added"
+    movie_id = row["id"]
+    owned = row["metadata_updated_at"] is None
+    changes = _merged(row, wanted, owned=owned)
+    title = changes.get("title", row["title"])
+    original = changes.get("original_title", row["original_title"])
+    extra = {
+        "tmdb_id": movie.tmdb_id or row["tmdb_id"],
+        "radarr_id": movie.radarr_id,
+        "title_norm": normalise_title(str(title)),
+        "original_title_norm": _norm(original),
+        "deleted_at": None,
+    }
+    changes.update({k: v for k, v in extra.items() if row[k] != v})
+    if changes:
+        await _update(conn, "movies", movie_id, changes)
+    # Another row still naming this Radarr movie (its tmdb_id changed in Radarr) lets go.
+    cursor = await conn.execute(
+        "UPDATE movie.movies SET radarr_id = NULL WHERE radarr_id = %s AND id <> %s",
+        (movie.radarr_id, movie_id),
+    )
+    genres_changed = owned and await _replace_genres(conn, movie_id, movie.genres)
+    changed = bool(changes) or cursor.rowcount > 0 or genres_changed
+    return movie_id, "updated" if changed else "unchanged"
+
+
+def _norm(title: str | None) -> str | None:
+    return normalise_title(title) if title else None
+
+
+async def _replace_genres(conn: Conn, movie_id: uuid.UUID, names: Sequence[str]) -> bool:
+    """Make the movie's genres ``names``; True if they changed."""
+    wanted = {_slug(name): name for name in names}
+    cursor = await conn.execute(
+        "SELECT slug, name FROM movie.movie_genres WHERE movie_id = %s", (movie_id,)
+    )
+    if dict(await cursor.fetchall()) == wanted:
+        return False
+    await conn.execute("DELETE FROM movie.movie_genres WHERE movie_id = %s", (movie_id,))
+    if wanted:
+        async with conn.cursor() as cursor:
+            rows = [(movie_id, slug, name, None) for slug, name in wanted.items()]
+            await cursor.executemany(_INSERT_GENRE, rows)
+    return True
+
+
+async def sync_radarr_file(conn: Conn, movie_id: uuid.UUID, file: RadarrFile) -> Sync:
+    """Merge one Radarr movie file into ``movie.movie_files`` (by path, then Radarr file id);
+    return what changed. A renamed file keeps its row; a row the rename left behind is marked
+    deleted."""
+    params = {"path": file.path, "file_id": file.radarr_file_id}
+    async with conn.cursor(row_factory=dict_row) as cursor:
+        await cursor.execute(_FIND_RADARR_FILE, params)
+        row = await cursor.fetchone()
+    wanted = {field: getattr(file, field) for field in _FILE_FIELDS}
+    identity = {
+        "movie_id": movie_id,
+        "file_path": file.path,
+        "file_name": file.path.rsplit("/", 1)[-1],
+        "file_size": file.size,
+        "radarr_file_id": file.radarr_file_id,
+    }
+    if row is None:
+        values = {
+            "id": uuid.uuid4(),
+            **identity,
+            **wanted,
+            "file_mtime_ns": 0,
+            "match_type": "radarr",
+            "match_confidence": 1.0,
+        }
+        await _insert(conn, "movie_files", values)
+        return "added"
+    changes = _merged(row, wanted, owned=row["match_type"] == "radarr")
+    changes.update({k: v for k, v in {**identity, "deleted_at": None}.items() if row[k] != v})
+    if changes:
+        await _update(conn, "movie_files", row["id"], changes)
+    cursor = await conn.execute(
+        "UPDATE movie.movie_files SET radarr_file_id = NULL, deleted_at = coalesce(deleted_at, "
+        "now()) WHERE radarr_file_id = %s AND id <> %s",
+        (file.radarr_file_id, row["id"]),
+    )
+    return "updated" if changes or cursor.rowcount else "unchanged"
+
+
+async def radarr_files_gone(conn: Conn, movie_id: uuid.UUID, keep: Sequence[int]) -> int:
+    """Mark the movie's Radarr files not in ``keep`` deleted; return how many."""
+    cursor = await conn.execute(
+        "UPDATE movie.movie_files SET deleted_at = now() WHERE movie_id = %s "
+        "AND radarr_file_id IS NOT NULL AND deleted_at IS NULL "
+        "AND NOT (radarr_file_id = ANY(%s))",
+        (movie_id, list(keep)),
+    )
+    return cursor.rowcount
+
+
+async def radarr_movie_ids(conn: Conn) -> set[int]:
+    """The Radarr ids of the movies recorded here (not deleted)."""
+    cursor = await conn.execute(
+        "SELECT radarr_id FROM movie.movies WHERE radarr_id IS NOT NULL AND deleted_at IS NULL"
+    )
+    return {row[0] for row in await cursor.fetchall()}
+
+
+async def unlink_radarr_movie(conn: Conn, radarr_id: int, *, files_deleted: bool) -> bool:
+    """Radarr deleted this movie: forget its Radarr id (the movie stays, the scan may still
+    find it) and, when Radarr deleted the files too, mark its Radarr files deleted. True if
+    a movie had that id."""
+    cursor = await conn.execute(
+        "UPDATE movie.movies SET radarr_id = NULL WHERE radarr_id = %s RETURNING id", (radarr_id,)
+    )
+    ids = [row[0] for row in await cursor.fetchall()]
+    if ids and files_deleted:
+        await conn.execute(
+            "UPDATE movie.movie_files SET deleted_at = coalesce(deleted_at, now()) "
+            "WHERE movie_id = ANY(%s) AND radarr_file_id IS NOT NULL",
+            (ids,),
+        )
+    return bool(ids)

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from rh_test_support import ScanArgs, log_import, scan
 
 from riverhost import (
+    AdminAction,
     JobKind,
     Migration,
     PeriodicJob,
@@ -99,3 +100,13 @@ def riverhost_webhook_routes(settings):
         return ScanArgs(path=payload.path)
 
     return [WebhookRoute(path="alpha", payload=AlphaEvent, handler=intake, secret="alpha-secret")]
+
+
+@hookimpl
+def riverhost_admin_routes(settings):
+    """POST /api/v1/admin/integrations/alpha/scan inserts an alpha_scan job."""
+
+    async def scan(ctx):
+        return ScanArgs(path="/")
+
+    return [AdminAction(path="alpha/scan", handler=scan)]

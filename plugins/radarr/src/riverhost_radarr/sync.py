@@ -1,0 +1,205 @@
+"""The sync: Radarr's movies and files into the movie plugin's tables, through its repository.
+
+A full sync reads ``GET /movie`` once (each movie carries its file) and merges every movie with
+a file, plus every movie already linked here (so a file Radarr lost is marked deleted); a
+single sync reads ``GET /movie/{id}`` and ``GET /moviefile?movieId=``. Each movie is written
+in a transaction of its own: one bad movie is reported in the output, the others still land.
+Merging (by tmdb_id before creating, only what differs written) is
+:func:`riverhost_movie.repository.sync_radarr_movie`'s.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import psycopg
+
+from riverhost import JobContext
+from riverhost_media import resolution_label
+from riverhost_movie import repository
+from riverhost_radarr.client import RadarrClient, RadarrError, RadarrMovie, RadarrMovieFile
+
+__all__ = ["file_record", "full_sync", "movie_record", "single_sync"]
+
+_TMDB_IMAGE = re.compile(r"^https?://image\.tmdb\.org/t/p/[^/]+(/.+)$")
+_STATUS = {"released": "Released", "inCinemas": "Released", "announced": "Planned"}
+MAX_LISTED = 50
+"""Errors and removed ids listed in a sync's output (all are counted)."""
+
+
+def _image(movie: RadarrMovie, cover_type: str) -> str | None:
+    """A TMDb image as this plugin stores it (``/abc.jpg``), else Radarr's URL."""
+    for image in movie.images:
+        if image.cover_type == cover_type:
+            url = image.remote_url or image.url
+            if url and (match := _TMDB_IMAGE.match(url)):
+                return match.group(1)
+            return url
+    return None
+
+
+def _released(movie: RadarrMovie) -> date | None:
+    """The first release Radarr knows: in cinemas, else physical, else digital (TMDb's
+    ``release_date`` is the first release too)."""
+    when = movie.in_cinemas or movie.physical_release or movie.digital_release
+    return when.date() if when else None
+
+
+def movie_record(movie: RadarrMovie) -> repository.RadarrMovie:
+    """A Radarr movie in the movie plugin's columns. Radarr's language is a name ("English")
+    where the plugin keeps TMDb's code, so it is left to the TMDb refresh."""
+    rating = movie.ratings.tmdb or movie.ratings.imdb
+    return repository.RadarrMovie(
+        radarr_id=movie.id,
+        tmdb_id=movie.tmdb_id or None,
+        title=movie.title,
+        imdb_id=movie.imdb_id or None,
+        original_title=movie.original_title or None,
+        year=movie.year or None,
+        release_date=_released(movie),
+        runtime=movie.runtime or None,
+        overview=movie.overview or None,
+        status=_STATUS.get(movie.status or ""),
+        poster_path=_image(movie, "poster"),
+        backdrop_path=_image(movie, "fanart"),
+        homepage=movie.website or None,
+        vote_average=rating.value if rating else None,
+        vote_count=rating.votes if rating else None,
+        popularity=movie.popularity,
+        genres=tuple(movie.genres),
+    )
+
+
+def _size(resolution: str | None) -> tuple[int | None, int | None]:
+    width, _, height = (resolution or "").partition("x")
+    if width.isdigit() and height.isdigit():
+        return int(width), int(height)
+    return None, None
+
+
+def _seconds(run_time: str | None) -> float | None:
+    """``"2:16:18"`` -> 8178.0."""
+    parts = (run_time or "").split(":")
+    if len(parts) != 3 or not all(part.replace(".", "", 1).isdigit() for part in parts):
+        return None
+    hours, minutes, seconds = (float(part) for part in parts)
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def _channels(layout: float | None) -> int | None:
+    """Radarr's ``5.1`` -> 6 channels, ``2.0`` -> 2."""
+    if layout is None:
+        return None
+    whole = int(layout)
+    return whole + round((layout - whole) * 10)
+
+
+def file_record(file: RadarrMovieFile) -> repository.RadarrFile:
+    """A Radarr movie file in the movie plugin's columns."""
+    info = file.media_info
+    width, height = _size(info.resolution if info else None)
+    quality = file.quality.quality
+    label = resolution_label(width, height) or (
+        f"{quality.resolution}p" if quality.resolution else None
+    )
+    name = file.path.rsplit("/", 1)[-1]
+    return repository.RadarrFile(
+        radarr_file_id=file.id,
+        path=file.path,
+        size=file.size,
+        container=name.rsplit(".", 1)[-1].lower() if "." in name else None,
+        resolution=label,
+        width=width,
+        height=height,
+        video_codec=(info.video_codec or None) if info else None,
+        audio_codec=(info.audio_codec or None) if info else None,
+        audio_channels=_channels(info.audio_channels) if info else None,
+        bitrate_kbps=info.video_bitrate // 1000 if info and info.video_bitrate else None,
+        duration_seconds=_seconds(info.run_time) if info else None,
+        framerate=(info.video_fps or None) if info else None,
+        quality_profile=quality.name or None,
+    )
+
+
+async def _write(
+    ctx: JobContext, movie: RadarrMovie, files: Sequence[RadarrMovieFile], counts: Counter[str]
+) -> str:
+    """One movie and its files, in one transaction; counts what changed."""
+    async with ctx.transaction() as conn:
+        movie_id, status = await repository.sync_radarr_movie(conn, movie_record(movie))
+        for file in files:
+            synced = await repository.sync_radarr_file(conn, movie_id, file_record(file))
+            counts["files_" + synced] += 1
+        counts["files_removed"] += await repository.radarr_files_gone(
+            conn, movie_id, [file.id for file in files]
+        )
+    counts[status] += 1
+    return status
+
+
+async def full_sync(radarr: RadarrClient, ctx: JobContext) -> dict[str, Any]:
+    """Every Radarr movie with a file (and every one already linked here)."""
+    movies = await radarr.movies()
+    async with ctx.transaction() as conn:
+        linked = await repository.radarr_movie_ids(conn)
+    wanted = [m for m in movies if m.has_file or m.movie_file is not None or m.id in linked]
+    counts: Counter[str] = Counter()
+    errors: list[str] = []
+    for n, movie in enumerate(wanted, 1):
+        ctx.raise_if_cancelled()
+        try:
+            files: Sequence[RadarrMovieFile]
+            if movie.movie_file is not None:
+                files = [movie.movie_file]
+            elif movie.has_file:
+                files = await radarr.movie_files(movie.id)
+            else:
+                files = []
+            await _write(ctx, movie, files, counts)
+        except (RadarrError, psycopg.Error) as exc:
+            counts["errors"] += 1
+            errors.append(f"movie {movie.id} ({movie.title}): {exc}")
+            ctx.log.warning("radarr.sync_movie_failed", radarr_id=movie.id, error=str(exc))
+        ctx.report_progress("syncing", n, len(wanted), movie.title)
+    removed = sorted(linked - {movie.id for movie in movies})
+    if removed:
+        ctx.log.info("radarr.movies_removed", count=len(removed), radarr_ids=removed[:MAX_LISTED])
+    output = _output("full", counts, errors)
+    output.update(
+        total=len(movies),
+        skipped=len(movies) - len(wanted),
+        removed=len(removed),
+        removed_radarr_ids=removed[:MAX_LISTED],
+    )
+    return output
+
+
+async def single_sync(radarr: RadarrClient, ctx: JobContext, radarr_id: int) -> dict[str, Any]:
+    """One Radarr movie and its files; :class:`~riverhost_radarr.client.RadarrNotFoundError`
+    when Radarr does not have it."""
+    movie = await radarr.movie(radarr_id)
+    files = await radarr.movie_files(radarr_id) if movie.has_file is not False else []
+    counts: Counter[str] = Counter()
+    status = await _write(ctx, movie, files, counts)
+    ctx.report_progress("syncing", 1, 1, movie.title)
+    output = _output("single", counts, [])
+    output.update(radarr_movie_id=radarr_id, title=movie.title, movie=status)
+    return output
+
+
+def _output(operation: str, counts: Counter[str], errors: list[str]) -> dict[str, Any]:
+    return {
+        "operation": operation,
+        "added": counts["added"],
+        "updated": counts["updated"],
+        "unchanged": counts["unchanged"],
+        "files": {
+            key: counts[f"files_{key}"] for key in ("added", "updated", "unchanged", "removed")
+        },
+        "errors": errors[:MAX_LISTED],
+        "error_count": counts["errors"],
+    }
