@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+
 from riverhost_maintenance.targets import CleanupTarget, check_target, prune
 
 TABLE = "bench_cleanup"

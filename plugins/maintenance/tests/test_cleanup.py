@@ -11,6 +11,7 @@ import psycopg
 import pytest
 from helpers import Content
 from psycopg import sql
+
 from riverhost_maintenance import plugin
 from riverhost_maintenance.args import ActivityCleanupArgs, CleanupArgs, LibraryScanCleanupArgs
 from riverhost_maintenance.targets import CheckedTarget, CleanupTarget, prune

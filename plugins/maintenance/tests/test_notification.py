@@ -12,14 +12,14 @@ from typing import ClassVar
 import psycopg
 import pytest
 from receivers import Receiver, self_signed, smtp_server
-from riverhost_maintenance import plugin
-from riverhost_maintenance.args import NotificationArgs
-from riverhost_maintenance.notify import send_email
-from riverhost_maintenance.settings import EmailAgent
 
 from riverhost import AsyncClient, Job, JobArgs, JobKind, hookimpl
 from riverhost.db.migrate import migrate
 from riverhost.testing import running_host, wait_for_jobs
+from riverhost_maintenance import plugin
+from riverhost_maintenance.args import NotificationArgs
+from riverhost_maintenance.notify import send_email
+from riverhost_maintenance.settings import EmailAgent
 
 PLUGIN = ("maintenance", plugin)
 QUIET = {"periodic": {"auth_cleanup_daily": {"enabled": False}}}

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+
 from riverhost_maintenance import plugin
 
 PLUGIN = ("maintenance", plugin)
