@@ -143,7 +143,7 @@ def test_a_radarr_failing_every_try_fails_the_attempt_naming_request_and_status(
 
     assert synced.state in ("retryable", "available")  # available: due within 5 s
     assert synced.errors == [
-        "RadarrStatusError: Radarr GET /api/v3/movie: answered HTTP 500 (database is locked) "
+        "ArrStatusError: Radarr GET /api/v3/movie: answered HTTP 500 (database is locked) "
         "after 2 attempts"
     ]
 

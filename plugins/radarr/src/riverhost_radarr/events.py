@@ -12,7 +12,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, RootModel, Tag
+from pydantic import Discriminator, RootModel, Tag
+
+from riverhost_media import arr
+from riverhost_media.arr import (
+    ApplicationUpdateEvent,
+    Event,
+    HealthEvent,
+    OtherEvent,
+    WebhookBody,
+    WebhookRelease,
+    event_tag,
+)
 
 __all__ = [
     "EVENT_TYPES",
@@ -42,11 +53,7 @@ MOVIE_EVENTS = ("Download", "Rename", "MovieAdded", "MovieDelete", "MovieFileDel
 """Events that sync their movie."""
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-
-class WebhookMovie(_Body):
+class WebhookMovie(WebhookBody):
     """``movie`` (``WebhookMovie.cs``): ``id`` is Radarr's movie id."""
 
     id: int
@@ -57,7 +64,7 @@ class WebhookMovie(_Body):
     folderPath: str | None = None
 
 
-class WebhookMovieFile(_Body):
+class WebhookMovieFile(WebhookBody):
     """``movieFile``, a ``deletedFiles`` item or a ``renamedMovieFiles`` item."""
 
     id: int
@@ -67,32 +74,14 @@ class WebhookMovieFile(_Body):
     size: int | None = None
 
 
-class WebhookRelease(_Body):
-    releaseTitle: str | None = None
-    indexer: str | None = None
-    quality: str | None = None
-    size: int | None = None
-
-
-class Event(_Body):
-    """What every event carries besides its own fields."""
-
-    instanceName: str | None = None
-    applicationUrl: str | None = None
-
-
 class TestEvent(Event):
     eventType: Literal["Test"]
     movie: WebhookMovie | None = None
     release: WebhookRelease | None = None
 
 
-class GrabEvent(Event):
-    eventType: Literal["Grab"]
+class GrabEvent(arr.GrabEvent):
     movie: WebhookMovie
-    release: WebhookRelease | None = None
-    downloadClient: str | None = None
-    downloadId: str | None = None
 
 
 class DownloadEvent(Event):
@@ -131,49 +120,8 @@ class MovieFileDeleteEvent(Event):
     deleteReason: str | None = None
 
 
-class HealthEvent(Event):
-    eventType: Literal["Health", "HealthRestored"]
-    level: str
-    message: str
-    type: str | None = None
-    wikiUrl: str | None = None
-
-
-class ApplicationUpdateEvent(Event):
-    eventType: Literal["ApplicationUpdate"]
-    previousVersion: str
-    newVersion: str
-    message: str | None = None
-
-
-class DownloadInfo(_Body):
-    title: str | None = None
-    quality: str | None = None
-    size: int | None = None
-
-
-class ManualInteractionEvent(Event):
-    eventType: Literal["ManualInteractionRequired"]
+class ManualInteractionEvent(arr.ManualInteractionEvent):
     movie: WebhookMovie
-    downloadInfo: DownloadInfo | None = None
-    downloadStatus: str | None = None
-    downloadStatusMessages: list[dict[str, Any]] = []
-    downloadClient: str | None = None
-    downloadId: str | None = None
-
-
-class OtherEvent(Event):
-    """An event type Radarr added after these models: accepted and recorded."""
-
-    eventType: str = Field(min_length=1)
-
-
-_TAGS = {name: name for name in EVENT_TYPES}
-
-
-def _tag(body: Any) -> str:
-    kind = body.get("eventType") if isinstance(body, dict) else getattr(body, "eventType", None)
-    return _TAGS.get(kind, "Other") if isinstance(kind, str) else "Other"
 
 
 RadarrEvent = Annotated[
@@ -189,7 +137,7 @@ RadarrEvent = Annotated[
     | Annotated[ApplicationUpdateEvent, Tag("ApplicationUpdate")]
     | Annotated[ManualInteractionEvent, Tag("ManualInteractionRequired")]
     | Annotated[OtherEvent, Tag("Other")],
-    Discriminator(_tag),
+    Discriminator(event_tag(EVENT_TYPES)),
 ]
 """Any Radarr webhook body, validated by the model of its ``eventType``."""
 

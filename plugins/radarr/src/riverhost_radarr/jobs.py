@@ -9,22 +9,21 @@ job with the reason instead of retrying it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, ClassVar, Literal
 
 from pydantic import ValidationError, model_validator
 
 from riverhost import InsertOpts, Job, JobArgs, JobCancel, JobContext, UniqueOpts
+from riverhost_media.arr import ArrNotFoundError, ArrResources, record_event, require_client
 from riverhost_movie import repository
-from riverhost_radarr.client import RadarrClient, RadarrNotFoundError
+from riverhost_radarr.client import RadarrClient
 from riverhost_radarr.events import (
-    ApplicationUpdateEvent,
-    GrabEvent,
-    HealthEvent,
-    ManualInteractionEvent,
+    DownloadEvent,
+    MovieAddedEvent,
     MovieDeleteEvent,
-    TestEvent,
+    MovieFileDeleteEvent,
+    RenameEvent,
     parse_event,
 )
 from riverhost_radarr.sync import full_sync, single_sync
@@ -59,6 +58,16 @@ class RadarrSyncArgs(JobArgs):
         return self
 
 
+MOVIE_EVENT_MODELS = (
+    DownloadEvent,
+    RenameEvent,
+    MovieAddedEvent,
+    MovieDeleteEvent,
+    MovieFileDeleteEvent,
+)
+"""The events that sync their movie."""
+
+
 class RadarrWebhookArgs(JobArgs):
     """``radarr_webhook``: one webhook body as Radarr sent it."""
 
@@ -68,21 +77,13 @@ class RadarrWebhookArgs(JobArgs):
     payload: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class RadarrResources:
-    """``ctx.resources``: the Radarr client, or None when ``api_key`` is not set."""
-
-    radarr: RadarrClient | None
+RadarrResources = ArrResources[RadarrClient]
+"""``ctx.resources``: the Radarr client, or None when ``api_key`` is not set."""
 
 
 def _radarr(ctx: JobContext) -> RadarrClient:
-    resources: RadarrResources = ctx.resources
-    if resources.radarr is None:
-        raise JobCancel(
-            "Radarr is not configured: set plugins.radarr.api_key "
-            "(RIVERHOST_PLUGINS__RADARR__API_KEY) and plugins.radarr.base_url"
-        )
-    return resources.radarr
+    client: RadarrClient = require_client(ctx, "Radarr")
+    return client
 
 
 async def radarr_sync(job: Job[RadarrSyncArgs], ctx: JobContext) -> dict[str, Any]:
@@ -92,7 +93,7 @@ async def radarr_sync(job: Job[RadarrSyncArgs], ctx: JobContext) -> dict[str, An
     else:
         try:
             output = await single_sync(radarr, ctx, job.args.radarr_movie_id)
-        except RadarrNotFoundError as exc:
+        except ArrNotFoundError as exc:
             raise JobCancel(f"Radarr has no movie {job.args.radarr_movie_id}: {exc}") from exc
     ctx.log.info("radarr.synced", **{k: v for k, v in output.items() if isinstance(v, int)})
     return output
@@ -110,34 +111,14 @@ async def radarr_webhook(job: Job[RadarrWebhookArgs], ctx: JobContext) -> dict[s
         output.update(radarr_movie_id=movie.id, title=movie.title)
     log = ctx.log.bind(event=kind, radarr_movie_id=movie.id if movie else None)
 
-    if isinstance(event, GrabEvent):
-        release = event.release.releaseTitle if event.release else None
-        log.info("radarr.grab", title=movie.title if movie else None, release=release)
-        return {**output, "release": release, "download_client": event.downloadClient}
-    if isinstance(event, HealthEvent):
-        level = "warning" if kind == "Health" else "info"
-        getattr(log, level)("radarr.health", level=event.level, message=event.message)
-        return {**output, "level": event.level, "message": event.message, "wiki": event.wikiUrl}
-    if isinstance(event, ApplicationUpdateEvent):
-        log.info("radarr.updated", previous=event.previousVersion, new=event.newVersion)
-        return {
-            **output,
-            "previous_version": event.previousVersion,
-            "new_version": event.newVersion,
-        }
-    if isinstance(event, ManualInteractionEvent):
-        download = event.downloadInfo.title if event.downloadInfo else None
-        log.warning("radarr.manual_interaction", status=event.downloadStatus, download=download)
-        return {**output, "download_status": event.downloadStatus, "download": download}
-    if isinstance(event, TestEvent) or movie is None:
-        log.info("radarr.event_recorded")
-        return output
+    if not isinstance(event, MOVIE_EVENT_MODELS) or movie is None:
+        return record_event(event, output, log, "radarr")
 
     # Download, Rename, MovieAdded, MovieDelete, MovieFileDelete: sync the one movie.
     radarr = _radarr(ctx)
     try:
         output["sync"] = await single_sync(radarr, ctx, movie.id)
-    except RadarrNotFoundError as exc:
+    except ArrNotFoundError as exc:
         if not isinstance(event, MovieDeleteEvent):
             raise JobCancel(
                 f"Radarr no longer has movie {movie.id} ({movie.title}); "

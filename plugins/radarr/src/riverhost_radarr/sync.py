@@ -16,19 +16,15 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-import psycopg
-
 from riverhost import JobContext
-from riverhost_media import resolution_label
+from riverhost_media.arr import MAX_LISTED, file_columns, sync_each, sync_output
 from riverhost_movie import repository
-from riverhost_radarr.client import RadarrClient, RadarrError, RadarrMovie, RadarrMovieFile
+from riverhost_radarr.client import RadarrClient, RadarrMovie, RadarrMovieFile
 
 __all__ = ["file_record", "full_sync", "movie_record", "single_sync"]
 
 _TMDB_IMAGE = re.compile(r"^https?://image\.tmdb\.org/t/p/[^/]+(/.+)$")
 _STATUS = {"released": "Released", "inCinemas": "Released", "announced": "Planned"}
-MAX_LISTED = 50
-"""Errors and removed ids listed in a sync's output (all are counted)."""
 
 
 def _image(movie: RadarrMovie, cover_type: str) -> str | None:
@@ -74,54 +70,13 @@ def movie_record(movie: RadarrMovie) -> repository.RadarrMovie:
     )
 
 
-def _size(resolution: str | None) -> tuple[int | None, int | None]:
-    width, _, height = (resolution or "").partition("x")
-    if width.isdigit() and height.isdigit():
-        return int(width), int(height)
-    return None, None
-
-
-def _seconds(run_time: str | None) -> float | None:
-    """``"2:16:18"`` -> 8178.0."""
-    parts = (run_time or "").split(":")
-    if len(parts) != 3 or not all(part.replace(".", "", 1).isdigit() for part in parts):
-        return None
-    hours, minutes, seconds = (float(part) for part in parts)
-    return hours * 3600 + minutes * 60 + seconds
-
-
-def _channels(layout: float | None) -> int | None:
-    """Radarr's ``5.1`` -> 6 channels, ``2.0`` -> 2."""
-    if layout is None:
-        return None
-    whole = int(layout)
-    return whole + round((layout - whole) * 10)
-
-
 def file_record(file: RadarrMovieFile) -> repository.RadarrFile:
     """A Radarr movie file in the movie plugin's columns."""
-    info = file.media_info
-    width, height = _size(info.resolution if info else None)
-    quality = file.quality.quality
-    label = resolution_label(width, height) or (
-        f"{quality.resolution}p" if quality.resolution else None
-    )
-    name = file.path.rsplit("/", 1)[-1]
     return repository.RadarrFile(
         radarr_file_id=file.id,
         path=file.path,
         size=file.size,
-        container=name.rsplit(".", 1)[-1].lower() if "." in name else None,
-        resolution=label,
-        width=width,
-        height=height,
-        video_codec=(info.video_codec or None) if info else None,
-        audio_codec=(info.audio_codec or None) if info else None,
-        audio_channels=_channels(info.audio_channels) if info else None,
-        bitrate_kbps=info.video_bitrate // 1000 if info and info.video_bitrate else None,
-        duration_seconds=_seconds(info.run_time) if info else None,
-        framerate=(info.video_fps or None) if info else None,
-        quality_profile=quality.name or None,
+        **file_columns(file.path, file.quality, file.media_info),
     )
 
 
@@ -148,23 +103,20 @@ async def full_sync(radarr: RadarrClient, ctx: JobContext) -> dict[str, Any]:
         linked = await repository.radarr_movie_ids(conn)
     wanted = [m for m in movies if m.has_file or m.movie_file is not None or m.id in linked]
     counts: Counter[str] = Counter()
-    errors: list[str] = []
-    for n, movie in enumerate(wanted, 1):
-        ctx.raise_if_cancelled()
-        try:
-            files: Sequence[RadarrMovieFile]
-            if movie.movie_file is not None:
-                files = [movie.movie_file]
-            elif movie.has_file:
-                files = await radarr.movie_files(movie.id)
-            else:
-                files = []
-            await _write(ctx, movie, files, counts)
-        except (RadarrError, psycopg.Error) as exc:
-            counts["errors"] += 1
-            errors.append(f"movie {movie.id} ({movie.title}): {exc}")
-            ctx.log.warning("radarr.sync_movie_failed", radarr_id=movie.id, error=str(exc))
-        ctx.report_progress("syncing", n, len(wanted), movie.title)
+
+    async def write(movie: RadarrMovie) -> None:
+        files: Sequence[RadarrMovieFile]
+        if movie.movie_file is not None:
+            files = [movie.movie_file]
+        elif movie.has_file:
+            files = await radarr.movie_files(movie.id)
+        else:
+            files = []
+        await _write(ctx, movie, files, counts)
+
+    errors = await sync_each(
+        ctx, wanted, write, lambda m: f"movie {m.id} ({m.title})", counts, "radarr"
+    )
     removed = sorted(linked - {movie.id for movie in movies})
     if removed:
         ctx.log.info("radarr.movies_removed", count=len(removed), radarr_ids=removed[:MAX_LISTED])
@@ -179,7 +131,7 @@ async def full_sync(radarr: RadarrClient, ctx: JobContext) -> dict[str, Any]:
 
 
 async def single_sync(radarr: RadarrClient, ctx: JobContext, radarr_id: int) -> dict[str, Any]:
-    """One Radarr movie and its files; :class:`~riverhost_radarr.client.RadarrNotFoundError`
+    """One Radarr movie and its files; :class:`~riverhost_media.arr.ArrNotFoundError`
     when Radarr does not have it."""
     movie = await radarr.movie(radarr_id)
     files = await radarr.movie_files(radarr_id) if movie.has_file is not False else []
@@ -192,14 +144,4 @@ async def single_sync(radarr: RadarrClient, ctx: JobContext, radarr_id: int) -> 
 
 
 def _output(operation: str, counts: Counter[str], errors: list[str]) -> dict[str, Any]:
-    return {
-        "operation": operation,
-        "added": counts["added"],
-        "updated": counts["updated"],
-        "unchanged": counts["unchanged"],
-        "files": {
-            key: counts[f"files_{key}"] for key in ("added", "updated", "unchanged", "removed")
-        },
-        "errors": errors[:MAX_LISTED],
-        "error_count": counts["errors"],
-    }
+    return sync_output(operation, counts, errors, ("files",))

@@ -1,0 +1,686 @@
+"""What the *arr integrations (the ``radarr`` and ``sonarr`` plugins) share.
+
+Radarr and Sonarr come from one code base (facts in ``shared/reference/media-apis.md`` §0):
+the same API v3 conventions, the same webhook transport, the same media info. So this module
+holds, once:
+
+- :class:`ArrClient`: one ``httpx.AsyncClient`` on ``{base_url}/api/v3`` with ``X-Api-Key``,
+  an ``aiolimiter`` budget and ``stamina`` retries of 5xx answers and transport errors; every
+  failure an :class:`ArrError` naming the app, the request and, for an answer, its status
+  (404: :class:`ArrNotFoundError`, the item is gone, not worth a retry);
+- the models both APIs share (images, quality, media info) and :func:`file_columns`, a file's
+  media facts in the content plugins' columns;
+- :class:`ArrSettings`, the ``plugins.radarr`` / ``plugins.sonarr`` section;
+- the webhook bodies both send (health, update, manual interaction, grab, any later type),
+  :func:`event_tag` for a union by ``eventType`` and :func:`record_event`, what a worker does
+  with an event that syncs nothing;
+- the sync's bookkeeping: :func:`sync_each` (one item at a time, errors listed, progress per
+  item) and :func:`sync_output`;
+- the plugins' hooks' common parts: :func:`arr_job_kinds`, :func:`arr_resources`,
+  :func:`arr_webhook_routes`, :func:`arr_admin_routes` and :func:`require_client`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from types import TracebackType
+from typing import Any, Generic, Literal, Self, TypeVar
+
+import httpx
+import psycopg
+import stamina
+from aiolimiter import AsyncLimiter
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from riverhost import (
+    AdminAction,
+    Duration,
+    JobArgs,
+    JobCancel,
+    JobContext,
+    JobKind,
+    PeriodicJob,
+    UniqueOpts,
+    WebhookContext,
+    WebhookRoute,
+)
+from riverhost_media.probe import resolution_label
+
+__all__ = [
+    "MAX_LISTED",
+    "ApplicationUpdateEvent",
+    "ArrClient",
+    "ArrError",
+    "ArrModel",
+    "ArrNotFoundError",
+    "ArrResources",
+    "ArrResponseError",
+    "ArrSettings",
+    "ArrStatusError",
+    "ArrTransportError",
+    "DownloadInfo",
+    "Event",
+    "GrabEvent",
+    "HealthEvent",
+    "Image",
+    "Language",
+    "ManualInteractionEvent",
+    "MediaInfo",
+    "OtherEvent",
+    "Quality",
+    "QualityDefinition",
+    "Rating",
+    "WebhookBody",
+    "WebhookRelease",
+    "arr_admin_routes",
+    "arr_job_kinds",
+    "arr_resources",
+    "arr_webhook_routes",
+    "event_tag",
+    "file_columns",
+    "record_event",
+    "require_client",
+    "sync_each",
+    "sync_output",
+]
+
+MAX_LISTED = 50
+"""Errors and removed ids listed in a sync's output (all are counted)."""
+
+
+# ---------------------------------------------------------------------------------- errors
+
+
+class ArrError(Exception):
+    """A request to Radarr or Sonarr failed; ``request`` names it (``GET /api/v3/movie/1``)."""
+
+    def __init__(self, app: str, request: str, message: str) -> None:
+        super().__init__(f"{app} {request}: {message}")
+        self.app = app
+        self.request = request
+
+
+class ArrStatusError(ArrError):
+    """The app answered with an error status (after the retries, for 5xx)."""
+
+    def __init__(
+        self, app: str, request: str, status: int, *, detail: str = "", attempts: int = 1
+    ) -> None:
+        said = f" ({detail})" if detail else ""
+        tries = f" after {attempts} attempts" if attempts > 1 else ""
+        hint = f" (check plugins.{app.lower()}.api_key)" if status in (401, 403) else ""
+        super().__init__(app, request, f"answered HTTP {status}{said}{tries}{hint}")
+        self.status = status
+        self.detail = detail
+        self.attempts = attempts
+
+
+class ArrNotFoundError(ArrStatusError):
+    """404: the app does not have the item (any more)."""
+
+    def __init__(self, app: str, request: str) -> None:
+        super().__init__(app, request, 404)
+
+
+class ArrTransportError(ArrError):
+    """The request never got an answer (connection refused, timeout, protocol error)."""
+
+    def __init__(self, app: str, request: str, cause: BaseException, attempts: int = 1) -> None:
+        tries = f" after {attempts} attempts" if attempts > 1 else ""
+        super().__init__(app, request, f"no answer{tries}: {type(cause).__name__}: {cause}")
+        self.cause = cause
+
+
+class ArrResponseError(ArrError):
+    """The app answered 200 with a body that does not fit the model: names every bad field."""
+
+    def __init__(self, app: str, request: str, problems: list[str]) -> None:
+        super().__init__(app, request, "the answer does not fit: " + "; ".join(problems))
+        self.problems = problems
+
+
+class _Retryable(ArrStatusError):
+    pass
+
+
+# ---------------------------------------------------------------------------------- models
+
+
+class ArrModel(BaseModel):
+    """An API resource: camelCase, unknown fields ignored."""
+
+    model_config = ConfigDict(
+        extra="ignore", frozen=True, alias_generator=to_camel, populate_by_name=True
+    )
+
+
+class Language(ArrModel):
+    id: int = 0
+    name: str = ""
+
+
+class Image(ArrModel):
+    cover_type: str = ""
+    url: str | None = None
+    remote_url: str | None = None
+
+
+class Rating(ArrModel):
+    votes: int = 0
+    value: float = 0.0
+
+
+class QualityDefinition(ArrModel):
+    id: int = 0
+    name: str = ""
+    source: str = ""
+    resolution: int = 0
+
+
+class Quality(ArrModel):
+    quality: QualityDefinition = QualityDefinition()
+
+
+class MediaInfo(ArrModel):
+    audio_channels: float | None = None
+    audio_codec: str | None = None
+    video_bitrate: int | None = None
+    video_codec: str | None = None
+    video_fps: float | None = None
+    resolution: str | None = None
+    """``"1920x800"``."""
+    run_time: str | None = None
+    """``"2:16:18"``."""
+
+
+def _size(resolution: str | None) -> tuple[int | None, int | None]:
+    width, _, height = (resolution or "").partition("x")
+    if width.isdigit() and height.isdigit():
+        return int(width), int(height)
+    return None, None
+
+
+def _seconds(run_time: str | None) -> float | None:
+    """``"2:16:18"`` -> 8178.0, ``"47:32"`` -> 2852.0."""
+    parts = (run_time or "").split(":")
+    if not 2 <= len(parts) <= 3 or not all(p.replace(".", "", 1).isdigit() for p in parts):
+        return None
+    seconds = 0.0
+    for part in parts:
+        seconds = seconds * 60 + float(part)
+    return seconds
+
+
+def _channels(layout: float | None) -> int | None:
+    """``5.1`` -> 6 channels, ``2.0`` -> 2."""
+    if layout is None:
+        return None
+    whole = int(layout)
+    return whole + round((layout - whole) * 10)
+
+
+def file_columns(path: str, quality: Quality, info: MediaInfo | None) -> dict[str, Any]:
+    """A file's media facts as the content plugins' file columns (container, resolution,
+    width, height, codecs, channels, bitrate, duration, framerate, quality profile)."""
+    width, height = _size(info.resolution if info else None)
+    definition = quality.quality
+    label = resolution_label(width, height) or (
+        f"{definition.resolution}p" if definition.resolution else None
+    )
+    name = path.rsplit("/", 1)[-1]
+    return {
+        "container": name.rsplit(".", 1)[-1].lower() if "." in name else None,
+        "resolution": label,
+        "width": width,
+        "height": height,
+        "video_codec": (info.video_codec or None) if info else None,
+        "audio_codec": (info.audio_codec or None) if info else None,
+        "audio_channels": _channels(info.audio_channels) if info else None,
+        "bitrate_kbps": info.video_bitrate // 1000 if info and info.video_bitrate else None,
+        "duration_seconds": _seconds(info.run_time) if info else None,
+        "framerate": (info.video_fps or None) if info else None,
+        "quality_profile": definition.name or None,
+    }
+
+
+# ---------------------------------------------------------------------------------- settings
+
+
+class ArrSettings(BaseModel):
+    """``plugins.radarr`` / ``plugins.sonarr``. Every field has a default, so the plugin loads
+    with an empty section; a sync then ends cancelled saying which key to set, and the webhook
+    route is only served once ``webhook_secret`` is set."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    base_url: str
+    """The app's address; requests go to ``{base_url}/api/v3``."""
+    api_key: SecretStr | None = None
+    """Sent as ``X-Api-Key`` (Settings > General > Security)."""
+    webhook_secret: SecretStr | None = None
+    """What the app's webhook connection sends in ``X-Webhook-Secret`` (a custom header);
+    unset: no webhook route is served."""
+    sync_interval: Duration | None = None
+    """A periodic full sync every interval; unset: on demand (admin trigger, webhooks) only."""
+    requests_per_second: float = Field(default=10.0, gt=0)
+    burst: int = Field(default=20, ge=1)
+    max_attempts: int = Field(default=4, ge=1, le=20)
+    """Tries per request on 5xx and transport errors."""
+    retry_wait_max: Duration = timedelta(seconds=10)
+    timeout: Duration = timedelta(seconds=30)
+
+    @field_validator("base_url")
+    @classmethod
+    def _http(cls, url: str) -> str:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"must be an http:// or https:// URL, got {url!r}")
+        return url.rstrip("/")
+
+    @field_validator("sync_interval")
+    @classmethod
+    def _at_least_a_minute(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value < timedelta(minutes=1):
+            raise ValueError(f"must be at least 1m, got {value}")
+        return value
+
+
+# ---------------------------------------------------------------------------------- client
+
+M = TypeVar("M")
+
+
+class ArrClient:
+    """An *arr app's API v3 over one pooled ``httpx.AsyncClient``; ``async with``. Subclasses
+    name the app (``app``) and add its endpoints."""
+
+    app = "*arr"
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: str,
+        requests_per_second: float = 10.0,
+        burst: int = 20,
+        max_attempts: int = 4,
+        retry_wait_max: float = 10.0,
+        timeout: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/") + "/api/v3/",
+            headers={"X-Api-Key": api_key, "Accept": "application/json"},
+            timeout=timeout,
+            transport=transport,
+        )
+        self._limiter = AsyncLimiter(burst, burst / requests_per_second)
+        self._max_attempts = max_attempts
+        self._retry_wait_max = retry_wait_max
+        self.requests = 0
+        """HTTP requests sent so far, retries included."""
+
+    @classmethod
+    def from_settings(cls, settings: ArrSettings) -> Self:
+        """A client as ``settings`` say (which must have an ``api_key``)."""
+        assert settings.api_key is not None
+        return cls(
+            base_url=settings.base_url,
+            api_key=settings.api_key.get_secret_value(),
+            requests_per_second=settings.requests_per_second,
+            burst=settings.burst,
+            max_attempts=settings.max_attempts,
+            retry_wait_max=settings.retry_wait_max.total_seconds(),
+            timeout=settings.timeout.total_seconds(),
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def get(self, path: str, params: Mapping[str, str], model: TypeAdapter[M]) -> M:
+        """GET ``path`` (under ``/api/v3``) and validate the answer into ``model``."""
+        request = "GET " + str(httpx.URL("/api/v3/" + path.lstrip("/"), params=dict(params)))
+        attempts = 0
+        try:
+            async for attempt in stamina.retry_context(
+                on=(_Retryable, ArrTransportError),
+                attempts=self._max_attempts,
+                timeout=None,
+                wait_initial=0.2,
+                wait_max=self._retry_wait_max,
+                name=self.app.lower(),
+            ):
+                with attempt:
+                    attempts += 1
+                    response = await self._send(request, path.lstrip("/"), params)
+        except _Retryable as exc:
+            raise ArrStatusError(
+                self.app, request, exc.status, detail=exc.detail, attempts=attempts
+            ) from exc
+        except ArrTransportError as exc:
+            raise ArrTransportError(self.app, request, exc.cause, attempts) from exc
+        try:
+            return model.validate_json(response.content)
+        except ValidationError as exc:
+            problems = [
+                f"{'.'.join(str(part) for part in error['loc']) or 'body'}: {error['msg']}"
+                for error in exc.errors()[:10]
+            ]
+            raise ArrResponseError(self.app, request, problems) from exc
+
+    async def _send(self, request: str, path: str, params: Mapping[str, str]) -> httpx.Response:
+        async with self._limiter:
+            self.requests += 1
+            try:
+                response = await self._http.get(path, params=dict(params))
+            except httpx.TransportError as exc:
+                raise ArrTransportError(self.app, request, exc) from exc
+        status = response.status_code
+        if status == 200:
+            return response
+        if status == 404:
+            raise ArrNotFoundError(self.app, request)
+        detail = _message_of(response)
+        if status >= 500:
+            raise _Retryable(self.app, request, status, detail=detail)
+        raise ArrStatusError(self.app, request, status, detail=detail)
+
+
+def _message_of(response: httpx.Response) -> str:
+    """The app's ``{"message": ...}`` (or a ProblemDetails ``title``), shortened."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    if isinstance(body, dict):
+        return str(body.get("message") or body.get("title") or "")[:200]
+    return ""
+
+
+C = TypeVar("C", bound=ArrClient)
+
+
+@dataclass(frozen=True)
+class ArrResources(Generic[C]):
+    """``ctx.resources`` of an *arr plugin: its client, or None when ``api_key`` is not set."""
+
+    client: C | None
+
+
+def require_client(ctx: JobContext, app: str) -> Any:
+    """The plugin's client, or :class:`JobCancel` saying what to set (no retry would help)."""
+    resources: ArrResources[Any] = ctx.resources
+    if resources.client is None:
+        key = app.lower()
+        raise JobCancel(
+            f"{app} is not configured: set plugins.{key}.api_key "
+            f"(RIVERHOST_PLUGINS__{key.upper()}__API_KEY) and plugins.{key}.base_url"
+        )
+    return resources.client
+
+
+# ---------------------------------------------------------------------------------- webhooks
+
+
+class WebhookBody(BaseModel):
+    """A part of a webhook body: fields not modelled are kept as sent, never refused."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class WebhookRelease(WebhookBody):
+    releaseTitle: str | None = None
+    indexer: str | None = None
+    quality: str | None = None
+    size: int | None = None
+
+
+class DownloadInfo(WebhookBody):
+    title: str | None = None
+    quality: str | None = None
+    size: int | None = None
+
+
+class Event(WebhookBody):
+    """What every event carries besides its own fields."""
+
+    instanceName: str | None = None
+    applicationUrl: str | None = None
+
+
+class GrabEvent(Event):
+    """``Grab`` without its item (each app adds ``movie`` or ``series``)."""
+
+    eventType: Literal["Grab"]
+    release: WebhookRelease | None = None
+    downloadClient: str | None = None
+    downloadId: str | None = None
+
+
+class ManualInteractionEvent(Event):
+    """``ManualInteractionRequired`` without its item."""
+
+    eventType: Literal["ManualInteractionRequired"]
+    downloadInfo: DownloadInfo | None = None
+    downloadStatus: str | None = None
+    downloadStatusMessages: list[dict[str, Any]] = []
+    downloadClient: str | None = None
+    downloadId: str | None = None
+
+
+class HealthEvent(Event):
+    eventType: Literal["Health", "HealthRestored"]
+    level: str
+    message: str
+    type: str | None = None
+    wikiUrl: str | None = None
+
+
+class ApplicationUpdateEvent(Event):
+    eventType: Literal["ApplicationUpdate"]
+    previousVersion: str
+    newVersion: str
+    message: str | None = None
+
+
+class OtherEvent(Event):
+    """An event type the app added after these models: accepted and recorded."""
+
+    eventType: str = Field(min_length=1)
+
+
+def event_tag(event_types: Sequence[str]) -> Callable[[Any], str]:
+    """The discriminator of a union of event models tagged by ``eventType`` (``"Other"`` for
+    a type not in ``event_types``)."""
+    known = frozenset(event_types)
+
+    def tag(body: Any) -> str:
+        kind = body.get("eventType") if isinstance(body, dict) else getattr(body, "eventType", None)
+        return kind if isinstance(kind, str) and kind in known else "Other"
+
+    return tag
+
+
+def record_event(event: Event, output: dict[str, Any], log: Any, prefix: str) -> dict[str, Any]:
+    """What a webhook worker does with an event that syncs nothing: its facts in the job's
+    output, and a log line (``{prefix}.grab``, ``.health``, ``.updated``...)."""
+    if isinstance(event, GrabEvent):
+        release = event.release.releaseTitle if event.release else None
+        log.info(f"{prefix}.grab", release=release)
+        return {**output, "release": release, "download_client": event.downloadClient}
+    if isinstance(event, HealthEvent):
+        level = "warning" if event.eventType == "Health" else "info"
+        getattr(log, level)(f"{prefix}.health", level=event.level, message=event.message)
+        return {**output, "level": event.level, "message": event.message, "wiki": event.wikiUrl}
+    if isinstance(event, ApplicationUpdateEvent):
+        log.info(f"{prefix}.updated", previous=event.previousVersion, new=event.newVersion)
+        return {
+            **output,
+            "previous_version": event.previousVersion,
+            "new_version": event.newVersion,
+        }
+    if isinstance(event, ManualInteractionEvent):
+        download = event.downloadInfo.title if event.downloadInfo else None
+        log.warning(f"{prefix}.manual_interaction", status=event.downloadStatus, download=download)
+        return {**output, "download_status": event.downloadStatus, "download": download}
+    log.info(f"{prefix}.event_recorded")
+    return output
+
+
+# ---------------------------------------------------------------------------------- sync
+
+T = TypeVar("T")
+
+
+async def sync_each(
+    ctx: JobContext,
+    items: Sequence[T],
+    write: Callable[[T], Awaitable[object]],
+    name: Callable[[T], str],
+    counts: Counter[str],
+    prefix: str,
+) -> list[str]:
+    """Write each item (``write`` has a transaction of its own): one failing is counted and
+    listed, the others still land; progress after each. Returns the errors."""
+    errors: list[str] = []
+    for n, item in enumerate(items, 1):
+        ctx.raise_if_cancelled()
+        try:
+            await write(item)
+        except (ArrError, psycopg.Error) as exc:
+            counts["errors"] += 1
+            errors.append(f"{name(item)}: {exc}")
+            ctx.log.warning(f"{prefix}.sync_item_failed", item=name(item), error=str(exc))
+        ctx.report_progress("syncing", n, len(items), name(item))
+    return errors
+
+
+def sync_output(
+    operation: str, counts: Counter[str], errors: list[str], groups: Sequence[str]
+) -> dict[str, Any]:
+    """A sync's output: the top items added/updated/unchanged, then per group (``files``,
+    ``episodes``...) its ``{group}_{added,updated,unchanged,removed}`` counts, then errors."""
+    output: dict[str, Any] = {
+        "operation": operation,
+        "added": counts["added"],
+        "updated": counts["updated"],
+        "unchanged": counts["unchanged"],
+    }
+    for group in groups:
+        output[group] = {
+            key: counts[f"{group}_{key}"] for key in ("added", "updated", "unchanged", "removed")
+        }
+    output.update(errors=errors[:MAX_LISTED], error_count=counts["errors"])
+    return output
+
+
+# ---------------------------------------------------------------------------------- hooks
+
+
+def arr_job_kinds(
+    app: str,
+    item: str,
+    sync: tuple[type[JobArgs], Callable[..., Any]],
+    webhook: tuple[type[JobArgs], Callable[..., Any]],
+) -> list[JobKind]:
+    """``{app}_sync`` (high, 10m, 5 attempts, unique by args for 5m) and ``{app}_webhook``
+    (high, 1m, 5 attempts)."""
+    return [
+        JobKind(
+            kind=sync[0].kind,
+            args=sync[0],
+            worker=sync[1],
+            queue="high",
+            timeout=timedelta(minutes=10),
+            max_attempts=5,
+            unique=UniqueOpts(by_args=True, by_period=timedelta(minutes=5)),
+            description=f"sync {app}'s library (full) or one {item} (single)",
+        ),
+        JobKind(
+            kind=webhook[0].kind,
+            args=webhook[0],
+            worker=webhook[1],
+            queue="high",
+            timeout=timedelta(minutes=1),
+            max_attempts=5,
+            description=f"work one {app} webhook event",
+        ),
+    ]
+
+
+def arr_periodic_jobs(settings: ArrSettings, full_sync: JobArgs) -> list[PeriodicJob]:
+    """The periodic full sync, when ``sync_interval`` is set."""
+    if settings.sync_interval is None:
+        return []
+    return [PeriodicJob(id=f"{full_sync.kind}:full", args=full_sync, every=settings.sync_interval)]
+
+
+def arr_resources(
+    settings: ArrSettings, client: type[C]
+) -> contextlib.AbstractAsyncContextManager[ArrResources[C]]:
+    """The plugin's resources: a client when ``api_key`` is set."""
+
+    @contextlib.asynccontextmanager
+    async def resources() -> AsyncIterator[ArrResources[C]]:
+        if settings.api_key is None:
+            yield ArrResources(client=None)
+            return
+        async with client.from_settings(settings) as opened:
+            yield ArrResources(client=opened)
+
+    return resources()
+
+
+def arr_webhook_routes(
+    settings: ArrSettings,
+    app: str,
+    payload: type[BaseModel],
+    handler: Callable[[Any, WebhookContext], Awaitable[JobArgs | None]],
+) -> list[WebhookRoute]:
+    """``POST /api/v1/webhooks/{app}``, checked against ``webhook_secret``; none without."""
+    if settings.webhook_secret is None:
+        return []  # never an open door: no secret, no route
+    name = app.capitalize()
+    return [
+        WebhookRoute(
+            path=app,
+            payload=payload,
+            handler=handler,
+            secret=settings.webhook_secret,
+            summary=f"{name}'s webhook (Settings > Connect > Webhook, header X-Webhook-Secret)",
+        )
+    ]
+
+
+def arr_admin_routes(app: str, full_sync: Callable[[], JobArgs]) -> list[AdminAction]:
+    """``POST /api/v1/admin/integrations/{app}/sync``: insert a full sync (unique by args: the
+    one waiting or running wins)."""
+
+    async def trigger(ctx: WebhookContext) -> JobArgs:
+        return full_sync()
+
+    summary = f"Sync the whole {app.capitalize()} library"
+    return [AdminAction(path=f"{app}/sync", handler=trigger, summary=summary)]
