@@ -12,6 +12,8 @@ from typing import Any
 
 from werkzeug import Request, Response
 
+from riverhost_media.arrtesting import FakeArr, json_response, not_found
+
 API_KEY = "radarr-test-key"
 HERE = Path(__file__).parent
 MATRIX = json.loads((HERE / "movie_resource.json").read_text())
@@ -58,50 +60,27 @@ def small_library() -> dict[int, dict[str, Any]]:
     }
 
 
-class FakeRadarr:
+class FakeRadarr(FakeArr):
     """Install on an ``HTTPServer``; ``movies`` may be changed between requests."""
 
     def __init__(self, httpserver: Any, movies: dict[int, dict[str, Any]] | None = None) -> None:
+        super().__init__(httpserver, API_KEY)
         self.movies = small_library() if movies is None else movies
-        self.fail_next = 0
-        """Answer this many of the next requests with 500."""
-        self.requests: list[str] = []
-        self.base_url = httpserver.url_for("/").rstrip("/")
-        httpserver.expect_request(re.compile(r"^/api/v3/.*")).respond_with_handler(self._handle)
 
-    def _handle(self, request: Request) -> Response:
-        self.requests.append(f"{request.method} {request.full_path.rstrip('?')}")
-        if request.headers.get("X-Api-Key") != API_KEY:
-            return Response(status=401)
-        if self.fail_next > 0:
-            self.fail_next -= 1
-            return _json({"message": "database is locked", "description": "..."}, 500)
-        path = request.path.removeprefix("/api/v3")
+    def route(self, path: str, request: Request) -> Response | None:
         if path == "/movie":
-            return _json(list(self.movies.values()))
+            return json_response(list(self.movies.values()))
         if match := re.fullmatch(r"/movie/(\d+)", path):
             movie = self.movies.get(int(match.group(1)))
-            if movie is None:
-                problem = {
-                    "type": "https://tools.ietf.org/html/rfc9110#section-15.5.5",
-                    "title": "Not Found",
-                    "status": 404,
-                    "traceId": "00-0-0-00",
-                }
-                return _json(problem, 404, "application/problem+json")
-            return _json(movie)
+            return not_found() if movie is None else json_response(movie)
         if path == "/moviefile":
             ids = request.args.getlist("movieId")
             if not ids:
-                return _json({"message": "movieId or movieFileIds must be provided"}, 400)
+                return json_response({"message": "movieId or movieFileIds must be provided"}, 400)
             files = [
                 {**movie["movieFile"], "customFormats": [], "customFormatScore": 0}
                 for movie_id in ids
                 if (movie := self.movies.get(int(movie_id))) and "movieFile" in movie
             ]
-            return _json(files)
-        return _json({"message": f"no route {path}"}, 404)
-
-
-def _json(body: Any, status: int = 200, mimetype: str = "application/json") -> Response:
-    return Response(json.dumps(body), status=status, mimetype=mimetype)
+            return json_response(files)
+        return None

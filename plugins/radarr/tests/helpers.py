@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import psycopg
 from fake_radarr import API_KEY
-from psycopg.rows import dict_row
 
 from riverhost.db.migrate import migrate
 from riverhost.registry import registry_from_objects
@@ -37,14 +35,3 @@ def migrated(url: str, radarr) -> None:
 
 def run(run_job, radarr, args, **extra: Any):
     return asyncio.run(run_job(PLUGINS, args, settings=settings(radarr, **extra)))
-
-
-def forget_jobs(url: str) -> None:
-    """Delete every job: a sync is unique by args for 5m, and a test may run it twice."""
-    with psycopg.connect(url) as conn:
-        conn.execute("DELETE FROM river_job")
-
-
-def rows(url: str, query: str, *params: object) -> list[dict[str, Any]]:
-    with psycopg.connect(url, row_factory=dict_row) as conn:
-        return conn.execute(query, params).fetchall()

@@ -6,9 +6,10 @@ import asyncio
 from datetime import timedelta
 
 import psycopg
-from helpers import forget_jobs, migrated, rows, run
+from helpers import migrated, run
 
 from riverhost_media import Credits, MovieDetails, ProbeResult
+from riverhost_media.arrtesting import forget_jobs, rows
 from riverhost_movie import repository
 from riverhost_radarr import plugin
 from riverhost_radarr.jobs import RadarrSyncArgs

@@ -8,13 +8,13 @@ import copy
 import httpx
 import pytest
 from fake_radarr import WEBHOOKS
-from helpers import PLUGINS, SECRET, migrated, rows, settings
-from served import Served
+from helpers import PLUGINS, SECRET, migrated, settings
 
 from riverhost.client import AsyncClient
 from riverhost.config import load_config
 from riverhost.registry import registry_from_objects
 from riverhost.testing import wait_for_jobs
+from riverhost_media.arrtesting import Served, rows
 
 HEADERS = {"X-Webhook-Secret": SECRET}
 

@@ -23,6 +23,7 @@ holds, once:
 from __future__ import annotations
 
 import contextlib
+import re
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    RootModel,
     SecretStr,
     TypeAdapter,
     ValidationError,
@@ -73,6 +75,7 @@ __all__ = [
     "ArrTransportError",
     "DownloadInfo",
     "Event",
+    "EventRules",
     "GrabEvent",
     "HealthEvent",
     "Image",
@@ -91,10 +94,15 @@ __all__ = [
     "arr_webhook_routes",
     "event_tag",
     "file_columns",
+    "image_path",
     "record_event",
     "require_client",
+    "run_sync",
+    "stored",
     "sync_each",
+    "sync_library",
     "sync_output",
+    "work_event",
 ]
 
 MAX_LISTED = 50
@@ -254,6 +262,21 @@ def file_columns(path: str, quality: Quality, info: MediaInfo | None) -> dict[st
         "framerate": (info.video_fps or None) if info else None,
         "quality_profile": definition.name or None,
     }
+
+
+_TMDB_IMAGE = re.compile(r"^https?://image\.tmdb\.org/t/p/[^/]+(/.+)$")
+
+
+def image_path(images: Sequence[Image], cover_type: str) -> str | None:
+    """A TMDb image as the content plugins store it (``/abc.jpg``), else the app's URL (the
+    remote one first)."""
+    for image in images:
+        if image.cover_type == cover_type:
+            url = image.remote_url or image.url
+            if url and (match := _TMDB_IMAGE.match(url)):
+                return match.group(1)
+            return url
+    return None
 
 
 # ---------------------------------------------------------------------------------- settings
@@ -550,6 +573,64 @@ def record_event(event: Event, output: dict[str, Any], log: Any, prefix: str) ->
     return output
 
 
+def stored(event: BaseModel) -> dict[str, Any]:
+    """A validated body as sent (fields not modelled included), for a job's ``payload``."""
+    body: dict[str, Any] = event.model_dump(mode="json", exclude_unset=True)
+    return body
+
+
+@dataclass(frozen=True)
+class EventRules:
+    """How one app's webhook worker treats its events (see :func:`work_event`)."""
+
+    app: str
+    """``"Radarr"``."""
+    item: str
+    """The body's field naming the item: ``"movie"``, ``"series"``."""
+    id_key: str
+    """The output's key for the app's id of the item: ``"radarr_movie_id"``."""
+    syncing: tuple[type[Event], ...]
+    """The events that sync their item."""
+    deleting: type[Event]
+    """The event that says the app deleted the item (``MovieDelete``, ``SeriesDelete``)."""
+
+
+async def work_event(
+    ctx: JobContext,
+    event: Event,
+    rules: EventRules,
+    sync_one: Callable[[int], Awaitable[dict[str, Any]]],
+    unlink: Callable[[psycopg.AsyncConnection[Any], int, bool], Awaitable[bool]],
+) -> dict[str, Any]:
+    """A webhook worker: an event of ``rules.syncing`` syncs its item (``sync_one(id)``); when
+    the app no longer has the item, the delete event unlinks it (``unlink(conn, id,
+    files_deleted)``) and any other ends the job cancelled with the reason (no retry would
+    help). Other events are recorded (:func:`record_event`)."""
+    kind = str(getattr(event, "eventType", ""))
+    item = getattr(event, rules.item, None)
+    prefix = rules.app.lower()
+    output: dict[str, Any] = {"event": kind}
+    if item is not None:
+        output.update({rules.id_key: item.id, "title": item.title})
+    log = ctx.log.bind(event=kind, **{rules.id_key: item.id if item else None})
+    if not isinstance(event, rules.syncing) or item is None:
+        return record_event(event, output, log, prefix)
+    try:
+        output["sync"] = await sync_one(item.id)
+    except ArrNotFoundError as exc:
+        if not isinstance(event, rules.deleting):
+            raise JobCancel(
+                f"{rules.app} no longer has {rules.item} {item.id} ({item.title}); "
+                f"the {kind} event was not applied: {exc}"
+            ) from exc
+        files_deleted = bool(getattr(event, "deletedFiles", False))
+        async with ctx.transaction() as conn:
+            unlinked = await unlink(conn, item.id, files_deleted)
+        output.update(unlinked=unlinked, files_deleted=files_deleted)
+    log.info(f"{prefix}.event_applied")
+    return output
+
+
 # ---------------------------------------------------------------------------------- sync
 
 T = TypeVar("T")
@@ -594,6 +675,60 @@ def sync_output(
             key: counts[f"{group}_{key}"] for key in ("added", "updated", "unchanged", "removed")
         }
     output.update(errors=errors[:MAX_LISTED], error_count=counts["errors"])
+    return output
+
+
+async def sync_library(
+    ctx: JobContext,
+    app: str,
+    items: Sequence[T],
+    linked: set[int],
+    *,
+    id_of: Callable[[T], int],
+    has_files: Callable[[T], bool],
+    name: Callable[[T], str],
+    write: Callable[[T, Counter[str]], Awaitable[object]],
+    groups: Sequence[str],
+) -> dict[str, Any]:
+    """A full sync: every item with files, and every one already linked here (so files the
+    app lost are marked deleted); the linked ones the app no longer has are counted removed
+    (the rows stay). ``write(item, counts)`` writes one item in its own transaction."""
+    wanted = [item for item in items if has_files(item) or id_of(item) in linked]
+    counts: Counter[str] = Counter()
+    prefix = app.lower()
+    errors = await sync_each(ctx, wanted, lambda item: write(item, counts), name, counts, prefix)
+    removed = sorted(linked - {id_of(item) for item in items})
+    if removed:
+        ctx.log.info(f"{prefix}.removed", count=len(removed), ids=removed[:MAX_LISTED])
+    output = sync_output("full", counts, errors, groups)
+    output.update(
+        {
+            "total": len(items),
+            "skipped": len(items) - len(wanted),
+            "removed": len(removed),
+            f"removed_{prefix}_ids": removed[:MAX_LISTED],
+        }
+    )
+    return output
+
+
+async def run_sync(
+    ctx: JobContext,
+    app: str,
+    full: Callable[[], Awaitable[dict[str, Any]]] | None,
+    single: Callable[[], Awaitable[dict[str, Any]]],
+    missing: str,
+) -> dict[str, Any]:
+    """A sync worker: the full sync when ``full`` is given, else the single one, cancelled
+    (``missing``: "Radarr has no movie 3") when the app does not have the item."""
+    if full is not None:
+        output = await full()
+    else:
+        try:
+            output = await single()
+        except ArrNotFoundError as exc:
+            raise JobCancel(f"{missing}: {exc}") from exc
+    ctx.log.info(f"{app.lower()}.synced", **{k: v for k, v in output.items() if isinstance(v, int)})
     return output
 
 
@@ -655,20 +790,25 @@ def arr_resources(
 
 
 def arr_webhook_routes(
-    settings: ArrSettings,
-    app: str,
-    payload: type[BaseModel],
-    handler: Callable[[Any, WebhookContext], Awaitable[JobArgs | None]],
+    settings: ArrSettings, app: str, payload: type[RootModel[Any]], args: Callable[..., JobArgs]
 ) -> list[WebhookRoute]:
-    """``POST /api/v1/webhooks/{app}``, checked against ``webhook_secret``; none without."""
+    """``POST /api/v1/webhooks/{app}``, checked against ``webhook_secret`` (none without): a
+    valid body becomes ``args(payload=<the body as sent>)``; ``Test`` (the app's settings
+    page's button) is answered 202 with nothing to work."""
     if settings.webhook_secret is None:
         return []  # never an open door: no secret, no route
+
+    async def intake(body: RootModel[Any], ctx: WebhookContext) -> JobArgs | None:
+        if body.root.eventType == "Test":
+            return None
+        return args(payload=stored(body.root))
+
     name = app.capitalize()
     return [
         WebhookRoute(
             path=app,
             payload=payload,
-            handler=handler,
+            handler=intake,
             secret=settings.webhook_secret,
             summary=f"{name}'s webhook (Settings > Connect > Webhook, header X-Webhook-Secret)",
         )

@@ -15,11 +15,11 @@ from datetime import date, datetime
 from typing import Any
 
 import psycopg
-from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from riverhost_media import Credits, MovieDetails, ProbeResult, normalise_title, scans
+from riverhost_media.rows import insert_row, merged, update_row
 
 __all__ = [
     "FileRecord",
@@ -491,37 +491,6 @@ ORDER BY (file_path = %(path)s) DESC LIMIT 1
 """
 
 
-def _merged(row: Mapping[str, Any], wanted: Mapping[str, Any], *, owned: bool) -> dict[str, Any]:
-    """The columns to change: all that differ when the row is Radarr's, else only gaps."""
-    changes = {}
-    for column, value in wanted.items():
-        old = row[column]
-        new = value if owned or old is None else old
-        if new != old:
-            changes[column] = new
-    return changes
-
-
-async def _update(conn: Conn, table: str, row_id: uuid.UUID, changes: Mapping[str, Any]) -> None:
-    assignments = sql.SQL(", ").join(
-        sql.SQL("{} = {}").format(sql.Identifier(column), sql.Placeholder(column))
-        for column in changes
-    )
-    statement = sql.SQL("UPDATE movie.{} SET {} WHERE id = %(_id)s").format(
-        sql.Identifier(table), assignments
-    )
-    await conn.execute(statement, {**changes, "_id": row_id})
-
-
-async def _insert(conn: Conn, table: str, values: Mapping[str, Any]) -> None:
-    statement = sql.SQL("INSERT INTO movie.{} ({}) VALUES ({})").format(
-        sql.Identifier(table),
-        sql.SQL(", ").join(map(sql.Identifier, values)),
-        sql.SQL(", ").join(map(sql.Placeholder, values)),
-    )
-    await conn.execute(statement, dict(values))
-
-
 async def sync_radarr_movie(conn: Conn, movie: RadarrMovie) -> tuple[uuid.UUID, Sync]:
     """Merge one Radarr movie into ``movie.movies`` (see above); return its id and what
     changed."""
@@ -532,8 +501,9 @@ async def sync_radarr_movie(conn: Conn, movie: RadarrMovie) -> tuple[uuid.UUID, 
     wanted = {field: getattr(movie, field) for field in _MOVIE_FIELDS}
     if row is None:
         movie_id = uuid.uuid4()
-        await _insert(
+        await insert_row(
             conn,
+            "movie",
             "movies",
             {
                 "id": movie_id,
@@ -548,7 +518,7 @@ async def sync_radarr_movie(conn: Conn, movie: RadarrMovie) -> tuple[uuid.UUID, 
         return movie_id, "added"
     movie_id = row["id"]
     owned = row["metadata_updated_at"] is None
-    changes = _merged(row, wanted, owned=owned)
+    changes = merged(row, wanted, owned=owned)
     title = changes.get("title", row["title"])
     original = changes.get("original_title", row["original_title"])
     extra = {
@@ -560,7 +530,7 @@ async def sync_radarr_movie(conn: Conn, movie: RadarrMovie) -> tuple[uuid.UUID, 
     }
     changes.update({k: v for k, v in extra.items() if row[k] != v})
     if changes:
-        await _update(conn, "movies", movie_id, changes)
+        await update_row(conn, "movie", "movies", movie_id, changes)
     # Another row still naming this Radarr movie (its tmdb_id changed in Radarr) lets go.
     cursor = await conn.execute(
         "UPDATE movie.movies SET radarr_id = NULL WHERE radarr_id = %s AND id <> %s",
@@ -616,12 +586,12 @@ async def sync_radarr_file(conn: Conn, movie_id: uuid.UUID, file: RadarrFile) ->
             "match_type": "radarr",
             "match_confidence": 1.0,
         }
-        await _insert(conn, "movie_files", values)
+        await insert_row(conn, "movie", "movie_files", values)
         return "added"
-    changes = _merged(row, wanted, owned=row["match_type"] == "radarr")
+    changes = merged(row, wanted, owned=row["match_type"] == "radarr")
     changes.update({k: v for k, v in {**identity, "deleted_at": None}.items() if row[k] != v})
     if changes:
-        await _update(conn, "movie_files", row["id"], changes)
+        await update_row(conn, "movie", "movie_files", row["id"], changes)
     cursor = await conn.execute(
         "UPDATE movie.movie_files SET radarr_file_id = NULL, deleted_at = coalesce(deleted_at, "
         "now()) WHERE radarr_file_id = %s AND id <> %s",

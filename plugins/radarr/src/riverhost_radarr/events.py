@@ -145,11 +145,6 @@ RadarrEvent = Annotated[
 class RadarrWebhookBody(RootModel[RadarrEvent]):
     """The body of ``POST /api/v1/webhooks/radarr``: any Radarr event."""
 
-    def stored(self) -> dict[str, Any]:
-        """The body as sent (fields not modelled included), for the job's ``payload``."""
-        body: dict[str, Any] = self.root.model_dump(mode="json", exclude_unset=True)
-        return body
-
 
 def parse_event(payload: dict[str, Any]) -> Event:
     """A stored payload as its event model (the worker's view of a job's ``payload``)."""

@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import ValidationError, model_validator
 
 from riverhost import InsertOpts, Job, JobArgs, JobCancel, JobContext, UniqueOpts
-from riverhost_media.arr import ArrNotFoundError, ArrResources, record_event, require_client
+from riverhost_media.arr import ArrResources, EventRules, require_client, run_sync, work_event
 from riverhost_movie import repository
 from riverhost_radarr.client import RadarrClient
 from riverhost_radarr.events import (
@@ -58,16 +58,6 @@ class RadarrSyncArgs(JobArgs):
         return self
 
 
-MOVIE_EVENT_MODELS = (
-    DownloadEvent,
-    RenameEvent,
-    MovieAddedEvent,
-    MovieDeleteEvent,
-    MovieFileDeleteEvent,
-)
-"""The events that sync their movie."""
-
-
 class RadarrWebhookArgs(JobArgs):
     """``radarr_webhook``: one webhook body as Radarr sent it."""
 
@@ -81,22 +71,26 @@ RadarrResources = ArrResources[RadarrClient]
 """``ctx.resources``: the Radarr client, or None when ``api_key`` is not set."""
 
 
-def _radarr(ctx: JobContext) -> RadarrClient:
-    client: RadarrClient = require_client(ctx, "Radarr")
-    return client
-
-
 async def radarr_sync(job: Job[RadarrSyncArgs], ctx: JobContext) -> dict[str, Any]:
-    radarr = _radarr(ctx)
-    if job.args.operation == "full":
-        output = await full_sync(radarr, ctx)
-    else:
-        try:
-            output = await single_sync(radarr, ctx, job.args.radarr_movie_id)
-        except ArrNotFoundError as exc:
-            raise JobCancel(f"Radarr has no movie {job.args.radarr_movie_id}: {exc}") from exc
-    ctx.log.info("radarr.synced", **{k: v for k, v in output.items() if isinstance(v, int)})
-    return output
+    radarr: RadarrClient = require_client(ctx, "Radarr")
+    movie_id = job.args.radarr_movie_id
+    return await run_sync(
+        ctx,
+        "Radarr",
+        (lambda: full_sync(radarr, ctx)) if job.args.operation == "full" else None,
+        lambda: single_sync(radarr, ctx, movie_id),
+        f"Radarr has no movie {movie_id}",
+    )
+
+
+RULES = EventRules(
+    app="Radarr",
+    item="movie",
+    id_key="radarr_movie_id",
+    syncing=(DownloadEvent, RenameEvent, MovieAddedEvent, MovieDeleteEvent, MovieFileDeleteEvent),
+    deleting=MovieDeleteEvent,
+)
+"""Download, rename, add, delete and file-delete events sync their movie."""
 
 
 async def radarr_webhook(job: Job[RadarrWebhookArgs], ctx: JobContext) -> dict[str, Any]:
@@ -104,31 +98,11 @@ async def radarr_webhook(job: Job[RadarrWebhookArgs], ctx: JobContext) -> dict[s
         event = parse_event(job.args.payload)
     except ValidationError as exc:
         raise JobCancel(f"the payload is not a Radarr webhook body: {exc}") from exc
-    kind = str(getattr(event, "eventType", ""))
-    movie = getattr(event, "movie", None)
-    output: dict[str, Any] = {"event": kind}
-    if movie is not None:
-        output.update(radarr_movie_id=movie.id, title=movie.title)
-    log = ctx.log.bind(event=kind, radarr_movie_id=movie.id if movie else None)
 
-    if not isinstance(event, MOVIE_EVENT_MODELS) or movie is None:
-        return record_event(event, output, log, "radarr")
+    async def sync_one(movie_id: int) -> dict[str, Any]:
+        return await single_sync(require_client(ctx, "Radarr"), ctx, movie_id)
 
-    # Download, Rename, MovieAdded, MovieDelete, MovieFileDelete: sync the one movie.
-    radarr = _radarr(ctx)
-    try:
-        output["sync"] = await single_sync(radarr, ctx, movie.id)
-    except ArrNotFoundError as exc:
-        if not isinstance(event, MovieDeleteEvent):
-            raise JobCancel(
-                f"Radarr no longer has movie {movie.id} ({movie.title}); "
-                f"the {kind} event was not applied: {exc}"
-            ) from exc
-        files_deleted = bool(event.deletedFiles)
-        async with ctx.transaction() as conn:
-            unlinked = await repository.unlink_radarr_movie(
-                conn, movie.id, files_deleted=files_deleted
-            )
-        output.update(unlinked=unlinked, files_deleted=files_deleted)
-    log.info("radarr.event_applied")
-    return output
+    async def unlink(conn: repository.Conn, movie_id: int, files_deleted: bool) -> bool:
+        return await repository.unlink_radarr_movie(conn, movie_id, files_deleted=files_deleted)
+
+    return await work_event(ctx, event, RULES, sync_one, unlink)

@@ -13,12 +13,11 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from riverhost import AdminAction, JobKind, PeriodicJob, WebhookContext, WebhookRoute, hookimpl
+from riverhost import AdminAction, JobKind, PeriodicJob, WebhookRoute, hookimpl
 from riverhost_radarr.settings import RadarrSettings
 
 if TYPE_CHECKING:
-    from riverhost_radarr.events import RadarrWebhookBody
-    from riverhost_radarr.jobs import RadarrResources, RadarrWebhookArgs
+    from riverhost_radarr.jobs import RadarrResources
 
 
 @hookimpl
@@ -57,20 +56,13 @@ def riverhost_resources(
     return arr_resources(settings, RadarrClient)
 
 
-async def _intake(body: RadarrWebhookBody, ctx: WebhookContext) -> RadarrWebhookArgs | None:
-    from riverhost_radarr.jobs import RadarrWebhookArgs
-
-    if body.root.eventType == "Test":
-        return None  # the settings page's Test button: 202, nothing to work
-    return RadarrWebhookArgs(payload=body.stored())
-
-
 @hookimpl
 def riverhost_webhook_routes(settings: RadarrSettings) -> list[WebhookRoute]:
     from riverhost_media.arr import arr_webhook_routes
     from riverhost_radarr.events import RadarrWebhookBody
+    from riverhost_radarr.jobs import RadarrWebhookArgs
 
-    return arr_webhook_routes(settings, "radarr", RadarrWebhookBody, _intake)
+    return arr_webhook_routes(settings, "radarr", RadarrWebhookBody, RadarrWebhookArgs)
 
 
 @hookimpl

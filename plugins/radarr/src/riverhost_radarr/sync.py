@@ -10,32 +10,19 @@ Merging (by tmdb_id before creating, only what differs written) is
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
 from riverhost import JobContext
-from riverhost_media.arr import MAX_LISTED, file_columns, sync_each, sync_output
+from riverhost_media.arr import file_columns, image_path, sync_library, sync_output
 from riverhost_movie import repository
 from riverhost_radarr.client import RadarrClient, RadarrMovie, RadarrMovieFile
 
 __all__ = ["file_record", "full_sync", "movie_record", "single_sync"]
 
-_TMDB_IMAGE = re.compile(r"^https?://image\.tmdb\.org/t/p/[^/]+(/.+)$")
 _STATUS = {"released": "Released", "inCinemas": "Released", "announced": "Planned"}
-
-
-def _image(movie: RadarrMovie, cover_type: str) -> str | None:
-    """A TMDb image as this plugin stores it (``/abc.jpg``), else Radarr's URL."""
-    for image in movie.images:
-        if image.cover_type == cover_type:
-            url = image.remote_url or image.url
-            if url and (match := _TMDB_IMAGE.match(url)):
-                return match.group(1)
-            return url
-    return None
 
 
 def _released(movie: RadarrMovie) -> date | None:
@@ -60,8 +47,8 @@ def movie_record(movie: RadarrMovie) -> repository.RadarrMovie:
         runtime=movie.runtime or None,
         overview=movie.overview or None,
         status=_STATUS.get(movie.status or ""),
-        poster_path=_image(movie, "poster"),
-        backdrop_path=_image(movie, "fanart"),
+        poster_path=image_path(movie.images, "poster"),
+        backdrop_path=image_path(movie.images, "fanart"),
         homepage=movie.website or None,
         vote_average=rating.value if rating else None,
         vote_count=rating.votes if rating else None,
@@ -101,10 +88,8 @@ async def full_sync(radarr: RadarrClient, ctx: JobContext) -> dict[str, Any]:
     movies = await radarr.movies()
     async with ctx.transaction() as conn:
         linked = await repository.radarr_movie_ids(conn)
-    wanted = [m for m in movies if m.has_file or m.movie_file is not None or m.id in linked]
-    counts: Counter[str] = Counter()
 
-    async def write(movie: RadarrMovie) -> None:
+    async def write(movie: RadarrMovie, counts: Counter[str]) -> None:
         files: Sequence[RadarrMovieFile]
         if movie.movie_file is not None:
             files = [movie.movie_file]
@@ -114,20 +99,17 @@ async def full_sync(radarr: RadarrClient, ctx: JobContext) -> dict[str, Any]:
             files = []
         await _write(ctx, movie, files, counts)
 
-    errors = await sync_each(
-        ctx, wanted, write, lambda m: f"movie {m.id} ({m.title})", counts, "radarr"
+    return await sync_library(
+        ctx,
+        "Radarr",
+        movies,
+        linked,
+        id_of=lambda movie: movie.id,
+        has_files=lambda movie: bool(movie.has_file or movie.movie_file),
+        name=lambda movie: f"movie {movie.id} ({movie.title})",
+        write=write,
+        groups=("files",),
     )
-    removed = sorted(linked - {movie.id for movie in movies})
-    if removed:
-        ctx.log.info("radarr.movies_removed", count=len(removed), radarr_ids=removed[:MAX_LISTED])
-    output = _output("full", counts, errors)
-    output.update(
-        total=len(movies),
-        skipped=len(movies) - len(wanted),
-        removed=len(removed),
-        removed_radarr_ids=removed[:MAX_LISTED],
-    )
-    return output
 
 
 async def single_sync(radarr: RadarrClient, ctx: JobContext, radarr_id: int) -> dict[str, Any]:
@@ -138,10 +120,6 @@ async def single_sync(radarr: RadarrClient, ctx: JobContext, radarr_id: int) -> 
     counts: Counter[str] = Counter()
     status = await _write(ctx, movie, files, counts)
     ctx.report_progress("syncing", 1, 1, movie.title)
-    output = _output("single", counts, [])
+    output = sync_output("single", counts, [], ("files",))
     output.update(radarr_movie_id=radarr_id, title=movie.title, movie=status)
     return output
-
-
-def _output(operation: str, counts: Counter[str], errors: list[str]) -> dict[str, Any]:
-    return sync_output(operation, counts, errors, ("files",))

@@ -1,0 +1,141 @@
+"""Test helpers of the *arr plugins (radarr, sonarr): a loopback app base, the host's HTTP
+server on a thread, and database peeks. Needs the ``test`` extra (pytest-httpserver); nothing
+here is imported by the library itself.
+
+:class:`FakeArr` installs a handler on a ``pytest_httpserver.HTTPServer`` that answers like an
+*arr app's API v3 (``shared/reference/media-apis.md`` §0): the API key from ``X-Api-Key`` (401
+with an empty body otherwise), 500 on demand (``fail_next``), a ProblemDetails 404; a
+subclass answers its resources in :meth:`FakeArr.route`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import threading
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+if TYPE_CHECKING:
+    from werkzeug import Request, Response
+
+    from riverhost.engine.host import Host
+    from riverhost.http import HttpServer
+    from riverhost.registry import Registry
+
+__all__ = ["FakeArr", "Served", "forget_jobs", "json_response", "not_found", "rows"]
+
+
+def json_response(body: Any, status: int = 200, mimetype: str = "application/json") -> Response:
+    from werkzeug import Response
+
+    return Response(json.dumps(body), status=status, mimetype=mimetype)
+
+
+def not_found() -> Response:
+    """What an *arr app answers for an unknown id (ASP.NET's ProblemDetails)."""
+    problem = {
+        "type": "https://tools.ietf.org/html/rfc9110#section-15.5.5",
+        "title": "Not Found",
+        "status": 404,
+        "traceId": "00-0-0-00",
+    }
+    return json_response(problem, 404, "application/problem+json")
+
+
+class FakeArr:
+    """An *arr app on loopback; subclasses answer ``route``."""
+
+    def __init__(self, httpserver: Any, api_key: str) -> None:
+        self.api_key = api_key
+        self.fail_next = 0
+        """Answer this many of the next requests with 500."""
+        self.requests: list[str] = []
+        self.base_url = httpserver.url_for("/").rstrip("/")
+        httpserver.expect_request(re.compile(r"^/api/v3/.*")).respond_with_handler(self._handle)
+
+    def route(self, path: str, request: Request) -> Response | None:
+        """The answer to ``GET /api/v3{path}``, or None for an unknown route."""
+        raise NotImplementedError
+
+    def _handle(self, request: Request) -> Response:
+        self.requests.append(f"{request.method} {request.full_path.rstrip('?')}")
+        if request.headers.get("X-Api-Key") != self.api_key:
+            from werkzeug import Response
+
+            return Response(status=401)
+        if self.fail_next > 0:
+            self.fail_next -= 1
+            return json_response({"message": "database is locked", "description": "..."}, 500)
+        path = request.path.removeprefix("/api/v3")
+        answer = self.route(path, request)
+        return answer or json_response({"message": f"no route {path}"}, 404)
+
+
+class Served:
+    """The HTTP server (and, when asked, a host) on a thread of the test process, on loopback
+    and a real database: ``with Served(registry, url, host=True) as served: ...``."""
+
+    def __init__(self, registry: Registry, url: str, *, host: bool = False) -> None:
+        self.registry = registry
+        self.database_url = url
+        self.with_host = host
+        self.host: Host | None = None
+        self.server: HttpServer | None = None
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="served", daemon=True)
+        self._host_task: asyncio.Task[None] | None = None
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return self.server.base_url
+
+    def call(self, coroutine: Any, timeout: float = 30) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
+
+    async def _start(self) -> None:
+        from riverhost.engine.host import Host
+        from riverhost.http import HttpServer
+
+        self.server = HttpServer(self.registry, self.database_url, "127.0.0.1:0")
+        await self.server.start()
+        if self.with_host:
+            self.host = Host(self.registry, self.database_url)
+            self._host_task = asyncio.create_task(self.host.run())
+            await asyncio.wait_for(self.host.ready.wait(), 30)
+
+    async def _stop(self) -> None:
+        if self.host is not None and self._host_task is not None:
+            self.host.stop()
+            self.host.stop()
+            await self._host_task
+        if self.server is not None:
+            await self.server.stop()
+
+    def __enter__(self) -> Served:
+        self._thread.start()
+        self.call(self._start())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.call(self._stop())
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(10)
+            self._loop.close()
+
+
+def forget_jobs(url: str) -> None:
+    """Delete every job: a sync is unique by args for 5m, and a test may run it twice."""
+    with psycopg.connect(url) as conn:
+        conn.execute("DELETE FROM river_job")
+
+
+def rows(url: str, query: str, *params: object) -> list[dict[str, Any]]:
+    with psycopg.connect(url, row_factory=dict_row) as conn:
+        return conn.execute(query, params).fetchall()
