@@ -19,11 +19,15 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from riverhost_media import ProbeResult, SeasonDetails, TvDetails, normalise_title
+from riverhost_media.rows import insert_row, merged, update_row
 
 __all__ = [
     "Conn",
     "FileRecord",
     "SeriesRow",
+    "SonarrEpisode",
+    "SonarrFile",
+    "SonarrSeries",
     "Translation",
     "episode_ids",
     "files_by_path",
@@ -33,7 +37,14 @@ __all__ = [
     "series_by_id",
     "series_by_title",
     "series_id_by_tmdb",
+    "sonarr_files_gone",
+    "sonarr_series_ids",
+    "sync_sonarr_episode",
+    "sync_sonarr_file",
+    "sync_sonarr_season",
+    "sync_sonarr_series",
     "touch_files",
+    "unlink_sonarr_series",
     "upsert_file",
     "upsert_season",
     "upsert_series",
@@ -510,3 +521,260 @@ async def episode_ids(
     if any(number not in found for number in episodes):
         return None
     return [found[number] for number in episodes]
+
+
+# ----------------------------------------------------------------- series managed by Sonarr
+#
+# Sonarr's sync merges with what the scan and the TMDb refresh already wrote: a series is found
+# by its tvdb_id, then its tmdb_id, then its sonarr_id, and only created when none is known. A
+# row this plugin refreshed from TMDb (metadata_updated_at set) keeps its TMDb values and Sonarr
+# only fills what is missing; a row Sonarr created is Sonarr's to update. Seasons and episodes
+# likewise; files by path (the scan's probe stays) or Sonarr file id. Only what differs is
+# written, so syncing an unchanged library writes nothing.
+
+Sync = str
+"""What a sync did to one row: ``added``, ``updated`` or ``unchanged``."""
+
+
+@dataclass(frozen=True)
+class SonarrSeries:
+    """A series as Sonarr describes it, in this plugin's columns."""
+
+    sonarr_id: int
+    tvdb_id: int | None
+    tmdb_id: int | None
+    title: str
+    imdb_id: str | None = None
+    overview: str | None = None
+    status: str | None = None
+    type: str | None = None
+    first_air_date: date | None = None
+    last_air_date: date | None = None
+    year: int | None = None
+    vote_average: float | None = None
+    vote_count: int | None = None
+    poster_path: str | None = None
+    backdrop_path: str | None = None
+    total_seasons: int | None = None
+    total_episodes: int | None = None
+
+
+@dataclass(frozen=True)
+class SonarrEpisode:
+    """An episode as Sonarr describes it."""
+
+    season_number: int
+    episode_number: int
+    title: str
+    tvdb_id: int | None = None
+    overview: str | None = None
+    air_date: date | None = None
+    runtime: int | None = None
+
+
+@dataclass(frozen=True)
+class SonarrFile:
+    """An episode file as Sonarr describes it, in this plugin's columns."""
+
+    sonarr_file_id: int
+    path: str
+    size: int
+    container: str | None = None
+    resolution: str | None = None
+    width: int | None = None
+    height: int | None = None
+    video_codec: str | None = None
+    audio_codec: str | None = None
+    audio_channels: int | None = None
+    bitrate_kbps: int | None = None
+    duration_seconds: float | None = None
+    framerate: float | None = None
+    quality_profile: str | None = None
+
+
+_SERIES_FIELDS = (
+    "imdb_id", "title", "overview", "status", "type", "first_air_date", "last_air_date", "year",
+    "vote_average", "vote_count", "poster_path", "backdrop_path", "total_seasons",
+    "total_episodes",
+)  # fmt: skip
+_EPISODE_FIELDS = ("tvdb_id", "title", "overview", "air_date", "runtime")
+_FILE_FIELDS = (
+    "container", "resolution", "width", "height", "video_codec", "audio_codec",
+    "audio_channels", "bitrate_kbps", "duration_seconds", "framerate", "quality_profile",
+)  # fmt: skip
+
+# The unique tvdb_id and tmdb_id, and index series_sonarr_id; in that order of trust.
+_FIND_SONARR_SERIES = """
+SELECT * FROM tvshow.series
+WHERE tvdb_id = %(tvdb_id)s OR tmdb_id = %(tmdb_id)s OR sonarr_id = %(sonarr_id)s
+ORDER BY (tvdb_id = %(tvdb_id)s) IS TRUE DESC, (tmdb_id = %(tmdb_id)s) IS TRUE DESC,
+    deleted_at IS NULL DESC
+LIMIT 1
+"""
+
+_FIND_SONARR_FILE = """
+SELECT * FROM tvshow.episode_files
+WHERE episode_id = %(episode_id)s AND (file_path = %(path)s OR sonarr_file_id = %(file_id)s)
+ORDER BY (file_path = %(path)s) DESC LIMIT 1
+"""
+
+
+async def _one(conn: Conn, query: str, params: Mapping[str, Any]) -> dict[str, Any] | None:
+    async with conn.cursor(row_factory=dict_row) as cursor:
+        await cursor.execute(query, params)
+        return await cursor.fetchone()
+
+
+async def sync_sonarr_series(conn: Conn, series: SonarrSeries) -> tuple[uuid.UUID, Sync]:
+    """Merge one Sonarr series into ``tvshow.series`` (see above); return its id and what
+    changed."""
+    params = {"tvdb_id": series.tvdb_id, "tmdb_id": series.tmdb_id, "sonarr_id": series.sonarr_id}
+    row = await _one(conn, _FIND_SONARR_SERIES, params)
+    wanted = {field: getattr(series, field) for field in _SERIES_FIELDS}
+    norm = {"title_norm": normalise_title(series.title)}
+    if row is None:
+        series_id = uuid.uuid4()
+        values = {"id": series_id, **params, **norm, **wanted}
+        await insert_row(conn, "tvshow", "series", values)
+        return series_id, "added"
+    series_id = row["id"]
+    changes = merged(row, wanted, owned=row["metadata_updated_at"] is None)
+    extra = {
+        "tvdb_id": row["tvdb_id"] or series.tvdb_id,
+        "tmdb_id": row["tmdb_id"] or series.tmdb_id,
+        "sonarr_id": series.sonarr_id,
+        "title_norm": normalise_title(str(changes.get("title", row["title"]))),
+        "deleted_at": None,
+    }
+    changes.update({k: v for k, v in extra.items() if row[k] != v})
+    if changes:
+        await update_row(conn, "tvshow", "series", series_id, changes)
+    # Another row still naming this Sonarr series lets go.
+    cursor = await conn.execute(
+        "UPDATE tvshow.series SET sonarr_id = NULL WHERE sonarr_id = %s AND id <> %s",
+        (series.sonarr_id, series_id),
+    )
+    return series_id, "updated" if changes or cursor.rowcount else "unchanged"
+
+
+async def sync_sonarr_season(
+    conn: Conn, series_id: uuid.UUID, season_number: int, episode_count: int
+) -> tuple[uuid.UUID, Sync]:
+    """The season, created ("Season N", season 0 "Specials") when missing; a season TMDb
+    wrote keeps its episode count."""
+    params = {"series_id": series_id, "season_number": season_number}
+    row = await _one(
+        conn,
+        "SELECT * FROM tvshow.seasons "
+        "WHERE series_id = %(series_id)s AND season_number = %(season_number)s",
+        params,
+    )
+    if row is None:
+        season_id = uuid.uuid4()
+        name = "Specials" if season_number == 0 else f"Season {season_number}"
+        values = {"id": season_id, **params, "name": name, "episode_count": episode_count}
+        await insert_row(conn, "tvshow", "seasons", values)
+        return season_id, "added"
+    wanted = {"episode_count": episode_count}
+    changes = merged(row, wanted, owned=row["metadata_updated_at"] is None)
+    if changes:
+        await update_row(conn, "tvshow", "seasons", row["id"], changes)
+    return row["id"], "updated" if changes else "unchanged"
+
+
+async def sync_sonarr_episode(
+    conn: Conn, series_id: uuid.UUID, season_id: uuid.UUID, episode: SonarrEpisode
+) -> tuple[uuid.UUID, Sync]:
+    """Merge one Sonarr episode (by series, season and episode number)."""
+    key = {
+        "series_id": series_id,
+        "season_number": episode.season_number,
+        "episode_number": episode.episode_number,
+    }
+    row = await _one(
+        conn,
+        "SELECT * FROM tvshow.episodes WHERE series_id = %(series_id)s "
+        "AND season_number = %(season_number)s AND episode_number = %(episode_number)s",
+        key,
+    )
+    wanted = {field: getattr(episode, field) for field in _EPISODE_FIELDS}
+    if row is None:
+        episode_id = uuid.uuid4()
+        values = {"id": episode_id, "season_id": season_id, **key, **wanted}
+        await insert_row(conn, "tvshow", "episodes", values)
+        return episode_id, "added"
+    changes = merged(row, wanted, owned=row["metadata_updated_at"] is None)
+    if changes:
+        await update_row(conn, "tvshow", "episodes", row["id"], changes)
+    return row["id"], "updated" if changes else "unchanged"
+
+
+async def sync_sonarr_file(
+    conn: Conn, episode_id: uuid.UUID, file: SonarrFile
+) -> tuple[uuid.UUID, Sync]:
+    """Merge one Sonarr episode file for one of its episodes (by path, then Sonarr file id);
+    return the row's id and what changed. A file the scan recorded keeps its probe."""
+    params = {"episode_id": episode_id, "path": file.path, "file_id": file.sonarr_file_id}
+    row = await _one(conn, _FIND_SONARR_FILE, params)
+    wanted = {field: getattr(file, field) for field in _FILE_FIELDS}
+    identity = {
+        "file_path": file.path,
+        "file_name": file.path.rsplit("/", 1)[-1],
+        "file_size": file.size,
+        "sonarr_file_id": file.sonarr_file_id,
+    }
+    if row is None:
+        file_id = uuid.uuid4()
+        values = {
+            "id": file_id,
+            "episode_id": episode_id,
+            **identity,
+            **wanted,
+            "file_mtime_ns": 0,
+            "match_type": "sonarr",
+        }
+        await insert_row(conn, "tvshow", "episode_files", values)
+        return file_id, "added"
+    changes = merged(row, wanted, owned=row["match_type"] == "sonarr")
+    changes.update({k: v for k, v in {**identity, "deleted_at": None}.items() if row[k] != v})
+    if changes:
+        await update_row(conn, "tvshow", "episode_files", row["id"], changes)
+    return row["id"], "updated" if changes else "unchanged"
+
+
+async def sonarr_files_gone(conn: Conn, series_id: uuid.UUID, keep: Sequence[uuid.UUID]) -> int:
+    """Mark the series' Sonarr file rows not in ``keep`` deleted; return how many."""
+    cursor = await conn.execute(
+        "UPDATE tvshow.episode_files f SET deleted_at = now() FROM tvshow.episodes e "
+        "WHERE e.id = f.episode_id AND e.series_id = %s AND f.sonarr_file_id IS NOT NULL "
+        "AND f.deleted_at IS NULL AND NOT (f.id = ANY(%s))",
+        (series_id, list(keep)),
+    )
+    return cursor.rowcount
+
+
+async def sonarr_series_ids(conn: Conn) -> set[int]:
+    """The Sonarr ids of the series recorded here (not deleted)."""
+    cursor = await conn.execute(
+        "SELECT sonarr_id FROM tvshow.series WHERE sonarr_id IS NOT NULL AND deleted_at IS NULL"
+    )
+    return {row[0] for row in await cursor.fetchall()}
+
+
+async def unlink_sonarr_series(conn: Conn, sonarr_id: int, *, files_deleted: bool) -> bool:
+    """Sonarr deleted this series: forget its Sonarr id (the series stays, the scan may still
+    find it) and, when Sonarr deleted the files too, mark its Sonarr files deleted. True if a
+    series had that id."""
+    cursor = await conn.execute(
+        "UPDATE tvshow.series SET sonarr_id = NULL WHERE sonarr_id = %s RETURNING id",
+        (sonarr_id,),
+    )
+    ids = [row[0] for row in await cursor.fetchall()]
+    if ids and files_deleted:
+        await conn.execute(
+            "UPDATE tvshow.episode_files f SET deleted_at = coalesce(f.deleted_at, now()) "
+            "FROM tvshow.episodes e WHERE e.id = f.episode_id AND e.series_id = ANY(%s) "
+            "AND f.sonarr_file_id IS NOT NULL",
+            (ids,),
+        )
+    return bool(ids)
