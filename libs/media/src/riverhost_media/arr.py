@@ -8,16 +8,16 @@ holds, once:
   an ``aiolimiter`` budget and ``stamina`` retries of 5xx answers and transport errors; every
   failure an :class:`ArrError` naming the app, the request and, for an answer, its status
   (404: :class:`ArrNotFoundError`, the item is gone, not worth a retry);
-- the models both APIs share (images, quality, media info) and :func:`file_columns`, a file's
-  media facts in the content plugins' columns;
+- the models both APIs share (images, quality, media info) and :func:`service_file`, a file
+  with its media facts in the content plugins' columns;
 - :class:`ArrSettings`, the ``plugins.radarr`` / ``plugins.sonarr`` section;
 - the webhook bodies both send (health, update, manual interaction, grab, any later type),
   :func:`event_tag` for a union by ``eventType`` and :func:`record_event`, what a worker does
   with an event that syncs nothing;
 - the sync's bookkeeping: :func:`sync_each` (one item at a time, errors listed, progress per
   item) and :func:`sync_output`;
-- the plugins' hooks' common parts: :func:`arr_job_kinds`, :func:`arr_resources`,
-  :func:`arr_webhook_routes`, :func:`arr_admin_routes` and :func:`require_client`.
+- the kinds' args bases and workers (:func:`sync_worker`, :func:`webhook_worker`) and the
+  plugins' hooks (:class:`ArrHooks`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import dataclass
 from datetime import timedelta
 from types import TracebackType
-from typing import Any, Generic, Literal, Self, TypeVar
+from typing import Any, ClassVar, Generic, Literal, Self, TypeVar
 
 import httpx
 import psycopg
@@ -44,12 +44,15 @@ from pydantic import (
     TypeAdapter,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
 from riverhost import (
     AdminAction,
     Duration,
+    InsertOpts,
+    Job,
     JobArgs,
     JobCancel,
     JobContext,
@@ -58,21 +61,29 @@ from riverhost import (
     UniqueOpts,
     WebhookContext,
     WebhookRoute,
+    hookimpl,
 )
 from riverhost_media.probe import resolution_label
+from riverhost_media.rows import ServiceFile
 
 __all__ = [
     "MAX_LISTED",
+    "SYNC_OPTS",
+    "WEBHOOK_OPTS",
     "ApplicationUpdateEvent",
     "ArrClient",
     "ArrError",
+    "ArrHooks",
     "ArrModel",
     "ArrNotFoundError",
+    "ArrParts",
     "ArrResources",
     "ArrResponseError",
     "ArrSettings",
     "ArrStatusError",
+    "ArrSyncArgs",
     "ArrTransportError",
+    "ArrWebhookArgs",
     "DownloadInfo",
     "Event",
     "EventRules",
@@ -87,21 +98,19 @@ __all__ = [
     "QualityDefinition",
     "Rating",
     "WebhookBody",
+    "WebhookFile",
     "WebhookRelease",
-    "arr_admin_routes",
-    "arr_job_kinds",
-    "arr_resources",
-    "arr_webhook_routes",
     "event_tag",
-    "file_columns",
     "image_path",
     "record_event",
     "require_client",
-    "run_sync",
+    "service_file",
     "stored",
     "sync_each",
     "sync_library",
     "sync_output",
+    "sync_worker",
+    "webhook_worker",
     "work_event",
 ]
 
@@ -240,28 +249,32 @@ def _channels(layout: float | None) -> int | None:
     return whole + round((layout - whole) * 10)
 
 
-def file_columns(path: str, quality: Quality, info: MediaInfo | None) -> dict[str, Any]:
-    """A file's media facts as the content plugins' file columns (container, resolution,
-    width, height, codecs, channels, bitrate, duration, framerate, quality profile)."""
+def service_file(
+    file_id: int, path: str, size: int, quality: Quality, info: MediaInfo | None
+) -> ServiceFile:
+    """A file as the app describes it, with its media facts in the content plugins' columns."""
     width, height = _size(info.resolution if info else None)
     definition = quality.quality
     label = resolution_label(width, height) or (
         f"{definition.resolution}p" if definition.resolution else None
     )
     name = path.rsplit("/", 1)[-1]
-    return {
-        "container": name.rsplit(".", 1)[-1].lower() if "." in name else None,
-        "resolution": label,
-        "width": width,
-        "height": height,
-        "video_codec": (info.video_codec or None) if info else None,
-        "audio_codec": (info.audio_codec or None) if info else None,
-        "audio_channels": _channels(info.audio_channels) if info else None,
-        "bitrate_kbps": info.video_bitrate // 1000 if info and info.video_bitrate else None,
-        "duration_seconds": _seconds(info.run_time) if info else None,
-        "framerate": (info.video_fps or None) if info else None,
-        "quality_profile": definition.name or None,
-    }
+    return ServiceFile(
+        file_id=file_id,
+        path=path,
+        size=size,
+        container=name.rsplit(".", 1)[-1].lower() if "." in name else None,
+        resolution=label,
+        width=width,
+        height=height,
+        video_codec=(info.video_codec or None) if info else None,
+        audio_codec=(info.audio_codec or None) if info else None,
+        audio_channels=_channels(info.audio_channels) if info else None,
+        bitrate_kbps=info.video_bitrate // 1000 if info and info.video_bitrate else None,
+        duration_seconds=_seconds(info.run_time) if info else None,
+        framerate=(info.video_fps or None) if info else None,
+        quality_profile=definition.name or None,
+    )
 
 
 _TMDB_IMAGE = re.compile(r"^https?://image\.tmdb\.org/t/p/[^/]+(/.+)$")
@@ -474,6 +487,16 @@ class WebhookBody(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+class WebhookFile(WebhookBody):
+    """A file in a body (``movieFile``, ``episodeFile``, a ``deletedFiles`` item...)."""
+
+    id: int
+    path: str | None = None
+    relativePath: str | None = None
+    quality: str | None = None
+    size: int | None = None
+
+
 class WebhookRelease(WebhookBody):
     releaseTitle: str | None = None
     indexer: str | None = None
@@ -600,10 +623,10 @@ async def work_event(
     event: Event,
     rules: EventRules,
     sync_one: Callable[[int], Awaitable[dict[str, Any]]],
-    unlink: Callable[[psycopg.AsyncConnection[Any], int, bool], Awaitable[bool]],
+    unlink: Callable[..., Awaitable[bool]],
 ) -> dict[str, Any]:
     """A webhook worker: an event of ``rules.syncing`` syncs its item (``sync_one(id)``); when
-    the app no longer has the item, the delete event unlinks it (``unlink(conn, id,
+    the app no longer has the item, the delete event unlinks it (``unlink(conn, id, *,
     files_deleted)``) and any other ends the job cancelled with the reason (no retry would
     help). Other events are recorded (:func:`record_event`)."""
     kind = str(getattr(event, "eventType", ""))
@@ -625,7 +648,7 @@ async def work_event(
             ) from exc
         files_deleted = bool(getattr(event, "deletedFiles", False))
         async with ctx.transaction() as conn:
-            unlinked = await unlink(conn, item.id, files_deleted)
+            unlinked = await unlink(conn, item.id, files_deleted=files_deleted)
         output.update(unlinked=unlinked, files_deleted=files_deleted)
     log.info(f"{prefix}.event_applied")
     return output
@@ -712,115 +735,209 @@ async def sync_library(
     return output
 
 
-async def run_sync(
-    ctx: JobContext,
-    app: str,
-    full: Callable[[], Awaitable[dict[str, Any]]] | None,
-    single: Callable[[], Awaitable[dict[str, Any]]],
-    missing: str,
-) -> dict[str, Any]:
-    """A sync worker: the full sync when ``full`` is given, else the single one, cancelled
-    (``missing``: "Radarr has no movie 3") when the app does not have the item."""
-    if full is not None:
-        output = await full()
-    else:
+# ---------------------------------------------------------------------------------- kinds
+
+SYNC_OPTS = InsertOpts(
+    queue="high", max_attempts=5, unique=UniqueOpts(by_args=True, by_period=timedelta(minutes=5))
+)
+WEBHOOK_OPTS = InsertOpts(queue="high", max_attempts=5)
+
+
+class ArrSyncArgs(JobArgs):
+    """``{app}_sync``: the whole library (``full``) or one item (``single``, named by the
+    subclass's ``item_field``, Go's omitempty: 0 means none)."""
+
+    item_field: ClassVar[str] = ""
+    insert_opts: ClassVar[InsertOpts] = SYNC_OPTS
+
+    operation: Literal["full", "single"] = "full"
+
+    def item_id(self) -> int:
+        value: int = getattr(self, self.item_field)
+        return value
+
+    @model_validator(mode="after")
+    def _single_names_an_item(self) -> Self:
+        if self.operation == "single" and self.item_id() <= 0:
+            raise ValueError(f"a single sync needs {self.item_field}")
+        return self
+
+
+class ArrWebhookArgs(JobArgs):
+    """``{app}_webhook``: one webhook body as the app sent it."""
+
+    insert_opts: ClassVar[InsertOpts] = WEBHOOK_OPTS
+
+    payload: dict[str, Any]
+
+
+Sync = Callable[[Any, JobContext, int], Awaitable[dict[str, Any]]]
+"""``single_sync(client, ctx, item_id)``."""
+
+
+def sync_worker(
+    app: str, item: str, full: Callable[[Any, JobContext], Awaitable[dict[str, Any]]], single: Sync
+) -> Callable[[Job[Any], JobContext], Awaitable[dict[str, Any]]]:
+    """The ``{app}_sync`` worker: ``full(client, ctx)`` or ``single(client, ctx, id)``, a
+    single sync cancelled ("Radarr has no movie 3") when the app does not have the item (no
+    retry would help)."""
+
+    async def work(job: Job[Any], ctx: JobContext) -> dict[str, Any]:
+        client = require_client(ctx, app)
+        args: ArrSyncArgs = job.args
+        if args.operation == "full":
+            output = await full(client, ctx)
+        else:
+            try:
+                output = await single(client, ctx, args.item_id())
+            except ArrNotFoundError as exc:
+                raise JobCancel(f"{app} has no {item} {args.item_id()}: {exc}") from exc
+        ints = {k: v for k, v in output.items() if isinstance(v, int)}
+        ctx.log.info(f"{app.lower()}.synced", **ints)
+        return output
+
+    return work
+
+
+def webhook_worker(
+    rules: EventRules,
+    parse: Callable[[dict[str, Any]], Event],
+    single: Sync,
+    unlink: Callable[..., Awaitable[bool]],
+) -> Callable[[Job[Any], JobContext], Awaitable[dict[str, Any]]]:
+    """The ``{app}_webhook`` worker (:func:`work_event`); a stored payload that no longer
+    validates is cancelled."""
+
+    async def work(job: Job[Any], ctx: JobContext) -> dict[str, Any]:
         try:
-            output = await single()
-        except ArrNotFoundError as exc:
-            raise JobCancel(f"{missing}: {exc}") from exc
-    ctx.log.info(f"{app.lower()}.synced", **{k: v for k, v in output.items() if isinstance(v, int)})
-    return output
+            event = parse(job.args.payload)
+        except ValidationError as exc:
+            raise JobCancel(f"the payload is not a {rules.app} webhook body: {exc}") from exc
+
+        async def sync_one(item_id: int) -> dict[str, Any]:
+            return await single(require_client(ctx, rules.app), ctx, item_id)
+
+        return await work_event(ctx, event, rules, sync_one, unlink)
+
+    return work
 
 
 # ---------------------------------------------------------------------------------- hooks
 
 
-def arr_job_kinds(
-    app: str,
-    item: str,
-    sync: tuple[type[JobArgs], Callable[..., Any]],
-    webhook: tuple[type[JobArgs], Callable[..., Any]],
-) -> list[JobKind]:
-    """``{app}_sync`` (high, 10m, 5 attempts, unique by args for 5m) and ``{app}_webhook``
-    (high, 1m, 5 attempts)."""
-    return [
-        JobKind(
-            kind=sync[0].kind,
-            args=sync[0],
-            worker=sync[1],
-            queue="high",
-            timeout=timedelta(minutes=10),
-            max_attempts=5,
-            unique=UniqueOpts(by_args=True, by_period=timedelta(minutes=5)),
-            description=f"sync {app}'s library (full) or one {item} (single)",
-        ),
-        JobKind(
-            kind=webhook[0].kind,
-            args=webhook[0],
-            worker=webhook[1],
-            queue="high",
-            timeout=timedelta(minutes=1),
-            max_attempts=5,
-            description=f"work one {app} webhook event",
-        ),
-    ]
+@dataclass(frozen=True)
+class ArrParts:
+    """What an *arr plugin's hooks declare (imported when a hook runs, not with the plugin)."""
+
+    sync_args: type[ArrSyncArgs]
+    sync: Callable[..., Any]
+    webhook_args: type[ArrWebhookArgs]
+    webhook: Callable[..., Any]
+    client: type[ArrClient]
+    body: type[RootModel[Any]]
 
 
-def arr_periodic_jobs(settings: ArrSettings, full_sync: JobArgs) -> list[PeriodicJob]:
-    """The periodic full sync, when ``sync_interval`` is set."""
-    if settings.sync_interval is None:
-        return []
-    return [PeriodicJob(id=f"{full_sync.kind}:full", args=full_sync, every=settings.sync_interval)]
+class ArrHooks:
+    """The hooks of an *arr plugin. Its plugin module binds them by their hook names
+    (``riverhost_job_kinds = hooks.riverhost_job_kinds``...); ``parts`` imports the heavy
+    modules when a hook first needs them.
 
+    Kinds ``{app}_sync`` (high, 10m, 5 attempts, unique by args for 5m) and
+    ``{app}_webhook`` (high, 1m, 5 attempts); a periodic full sync when ``sync_interval`` is
+    set; the client as the plugin's resource when ``api_key`` is set; ``POST
+    /api/v1/webhooks/{app}`` when ``webhook_secret`` is set (``Test`` answered 202 with nothing
+    to work); ``POST /api/v1/admin/integrations/{app}/sync``.
+    """
 
-def arr_resources(
-    settings: ArrSettings, client: type[C]
-) -> contextlib.AbstractAsyncContextManager[ArrResources[C]]:
-    """The plugin's resources: a client when ``api_key`` is set."""
+    def __init__(
+        self, app: str, item: str, settings: type[ArrSettings], parts: Callable[[], ArrParts]
+    ) -> None:
+        self.app = app
+        self.name = app.lower()
+        self.item = item
+        self.settings = settings
+        self.parts = parts
 
-    @contextlib.asynccontextmanager
-    async def resources() -> AsyncIterator[ArrResources[C]]:
-        if settings.api_key is None:
-            yield ArrResources(client=None)
-            return
-        async with client.from_settings(settings) as opened:
-            yield ArrResources(client=opened)
+    @hookimpl
+    def riverhost_settings_model(self) -> type[BaseModel]:
+        return self.settings
 
-    return resources()
+    @hookimpl
+    def riverhost_job_kinds(self, settings: ArrSettings) -> list[JobKind]:
+        parts = self.parts()
+        return [
+            JobKind(
+                kind=parts.sync_args.kind,
+                args=parts.sync_args,
+                worker=parts.sync,
+                queue="high",
+                timeout=timedelta(minutes=10),
+                max_attempts=5,
+                unique=SYNC_OPTS.unique,
+                description=f"sync {self.app}'s library (full) or one {self.item} (single)",
+            ),
+            JobKind(
+                kind=parts.webhook_args.kind,
+                args=parts.webhook_args,
+                worker=parts.webhook,
+                queue="high",
+                timeout=timedelta(minutes=1),
+                max_attempts=5,
+                description=f"work one {self.app} webhook event",
+            ),
+        ]
 
+    @hookimpl
+    def riverhost_periodic_jobs(self, settings: ArrSettings) -> list[PeriodicJob]:
+        if settings.sync_interval is None:
+            return []
+        args = self.parts().sync_args(operation="full")
+        return [PeriodicJob(id=f"{args.kind}:full", args=args, every=settings.sync_interval)]
 
-def arr_webhook_routes(
-    settings: ArrSettings, app: str, payload: type[RootModel[Any]], args: Callable[..., JobArgs]
-) -> list[WebhookRoute]:
-    """``POST /api/v1/webhooks/{app}``, checked against ``webhook_secret`` (none without): a
-    valid body becomes ``args(payload=<the body as sent>)``; ``Test`` (the app's settings
-    page's button) is answered 202 with nothing to work."""
-    if settings.webhook_secret is None:
-        return []  # never an open door: no secret, no route
+    @hookimpl
+    def riverhost_resources(
+        self, settings: ArrSettings
+    ) -> contextlib.AbstractAsyncContextManager[ArrResources[Any]]:
+        client = self.parts().client
 
-    async def intake(body: RootModel[Any], ctx: WebhookContext) -> JobArgs | None:
-        if body.root.eventType == "Test":
-            return None
-        return args(payload=stored(body.root))
+        @contextlib.asynccontextmanager
+        async def resources() -> AsyncIterator[ArrResources[Any]]:
+            if settings.api_key is None:
+                yield ArrResources(client=None)
+                return
+            async with client.from_settings(settings) as opened:
+                yield ArrResources(client=opened)
 
-    name = app.capitalize()
-    return [
-        WebhookRoute(
-            path=app,
-            payload=payload,
-            handler=intake,
-            secret=settings.webhook_secret,
-            summary=f"{name}'s webhook (Settings > Connect > Webhook, header X-Webhook-Secret)",
-        )
-    ]
+        return resources()
 
+    @hookimpl
+    def riverhost_webhook_routes(self, settings: ArrSettings) -> list[WebhookRoute]:
+        if settings.webhook_secret is None:
+            return []  # never an open door: no secret, no route
+        parts = self.parts()
 
-def arr_admin_routes(app: str, full_sync: Callable[[], JobArgs]) -> list[AdminAction]:
-    """``POST /api/v1/admin/integrations/{app}/sync``: insert a full sync (unique by args: the
-    one waiting or running wins)."""
+        async def intake(body: RootModel[Any], ctx: WebhookContext) -> JobArgs | None:
+            if body.root.eventType == "Test":
+                return None  # the settings page's Test button: 202, nothing to work
+            return parts.webhook_args(payload=stored(body.root))
 
-    async def trigger(ctx: WebhookContext) -> JobArgs:
-        return full_sync()
+        summary = f"{self.app}'s webhook (Settings > Connect > Webhook, header X-Webhook-Secret)"
+        return [
+            WebhookRoute(
+                path=self.name,
+                payload=parts.body,
+                handler=intake,
+                secret=settings.webhook_secret,
+                summary=summary,
+            )
+        ]
 
-    summary = f"Sync the whole {app.capitalize()} library"
-    return [AdminAction(path=f"{app}/sync", handler=trigger, summary=summary)]
+    @hookimpl
+    def riverhost_admin_routes(self, settings: ArrSettings) -> list[AdminAction]:
+        sync_args = self.parts().sync_args
+
+        async def trigger(ctx: WebhookContext) -> JobArgs:
+            return sync_args(operation="full")  # unique by args: the waiting or running one wins
+
+        summary = f"Sync the whole {self.app} library"
+        return [AdminAction(path=f"{self.name}/sync", handler=trigger, summary=summary)]

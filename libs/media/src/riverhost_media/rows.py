@@ -10,12 +10,40 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
-__all__ = ["insert_row", "merged", "update_row"]
+__all__ = ["ServiceFile", "insert_row", "media_columns", "merged", "update_row"]
+
+
+@dataclass(frozen=True)
+class ServiceFile:
+    """A media file as an outside service (Radarr, Sonarr) describes it: its id there, where
+    it is, and its media facts in the content plugins' file columns."""
+
+    file_id: int
+    path: str
+    size: int
+    container: str | None = None
+    resolution: str | None = None
+    width: int | None = None
+    height: int | None = None
+    video_codec: str | None = None
+    audio_codec: str | None = None
+    audio_channels: int | None = None
+    bitrate_kbps: int | None = None
+    duration_seconds: float | None = None
+    framerate: float | None = None
+    quality_profile: str | None = None
+
+
+def media_columns(file: ServiceFile) -> dict[str, Any]:
+    """The file's media facts by column (all but its id, path and size)."""
+    skip = ("file_id", "path", "size")
+    return {f.name: getattr(file, f.name) for f in fields(file) if f.name not in skip}
 
 
 def merged(row: Mapping[str, Any], wanted: Mapping[str, Any], *, owned: bool) -> dict[str, Any]:

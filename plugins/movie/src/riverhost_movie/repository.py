@@ -19,7 +19,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from riverhost_media import Credits, MovieDetails, ProbeResult, normalise_title, scans
-from riverhost_media.rows import insert_row, merged, update_row
+from riverhost_media.rows import ServiceFile, insert_row, media_columns, merged, update_row
 
 __all__ = [
     "FileRecord",
@@ -448,34 +448,14 @@ class RadarrMovie:
     genres: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class RadarrFile:
-    """A movie file as Radarr describes it, in this plugin's columns."""
-
-    radarr_file_id: int
-    path: str
-    size: int
-    container: str | None = None
-    resolution: str | None = None
-    width: int | None = None
-    height: int | None = None
-    video_codec: str | None = None
-    audio_codec: str | None = None
-    audio_channels: int | None = None
-    bitrate_kbps: int | None = None
-    duration_seconds: float | None = None
-    framerate: float | None = None
-    quality_profile: str | None = None
+RadarrFile = ServiceFile
+"""A file as Radarr describes it (``file_id`` is its radarr_file_id)."""
 
 
 _MOVIE_FIELDS = (
     "imdb_id", "title", "original_title", "year", "release_date", "runtime", "overview",
     "status", "poster_path", "backdrop_path", "homepage", "vote_average", "vote_count",
     "popularity",
-)  # fmt: skip
-_FILE_FIELDS = (
-    "container", "resolution", "width", "height", "video_codec", "audio_codec",
-    "audio_channels", "bitrate_kbps", "duration_seconds", "framerate", "quality_profile",
 )  # fmt: skip
 
 # The unique tmdb_id and index movies_radarr_id; the tmdb_id match wins.
@@ -565,17 +545,17 @@ async def sync_radarr_file(conn: Conn, movie_id: uuid.UUID, file: RadarrFile) ->
     """Merge one Radarr movie file into ``movie.movie_files`` (by path, then Radarr file id);
     return what changed. A renamed file keeps its row; a row the rename left behind is marked
     deleted."""
-    params = {"path": file.path, "file_id": file.radarr_file_id}
+    params = {"path": file.path, "file_id": file.file_id}
     async with conn.cursor(row_factory=dict_row) as cursor:
         await cursor.execute(_FIND_RADARR_FILE, params)
         row = await cursor.fetchone()
-    wanted = {field: getattr(file, field) for field in _FILE_FIELDS}
+    wanted = media_columns(file)
     identity = {
         "movie_id": movie_id,
         "file_path": file.path,
         "file_name": file.path.rsplit("/", 1)[-1],
         "file_size": file.size,
-        "radarr_file_id": file.radarr_file_id,
+        "radarr_file_id": file.file_id,
     }
     if row is None:
         values = {
@@ -595,7 +575,7 @@ async def sync_radarr_file(conn: Conn, movie_id: uuid.UUID, file: RadarrFile) ->
     cursor = await conn.execute(
         "UPDATE movie.movie_files SET radarr_file_id = NULL, deleted_at = coalesce(deleted_at, "
         "now()) WHERE radarr_file_id = %s AND id <> %s",
-        (file.radarr_file_id, row["id"]),
+        (file.file_id, row["id"]),
     )
     return "updated" if changes or cursor.rowcount else "unchanged"
 

@@ -21,6 +21,7 @@ from riverhost_media.arr import (
     HealthEvent,
     OtherEvent,
     WebhookBody,
+    WebhookFile,
     WebhookRelease,
     event_tag,
 )
@@ -64,14 +65,7 @@ class WebhookMovie(WebhookBody):
     folderPath: str | None = None
 
 
-class WebhookMovieFile(WebhookBody):
-    """``movieFile``, a ``deletedFiles`` item or a ``renamedMovieFiles`` item."""
-
-    id: int
-    path: str | None = None
-    relativePath: str | None = None
-    quality: str | None = None
-    size: int | None = None
+WebhookMovieFile = WebhookFile
 
 
 class TestEvent(Event):

@@ -4,18 +4,22 @@
 tables; ``radarr_webhook`` works one webhook event: download, rename, add, delete and
 file-delete events sync their movie, the others are recorded in the job's output and logged.
 What would fail every attempt alike (no API key, a movie Radarr no longer has) cancels the
-job with the reason instead of retrying it.
+job with the reason instead of retrying it. The workers are :mod:`riverhost_media.arr`'s.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any, ClassVar, Literal
+from typing import ClassVar
 
-from pydantic import ValidationError, model_validator
-
-from riverhost import InsertOpts, Job, JobArgs, JobCancel, JobContext, UniqueOpts
-from riverhost_media.arr import ArrResources, EventRules, require_client, run_sync, work_event
+from riverhost_media.arr import (
+    ArrParts,
+    ArrResources,
+    ArrSyncArgs,
+    ArrWebhookArgs,
+    EventRules,
+    sync_worker,
+    webhook_worker,
+)
 from riverhost_movie import repository
 from riverhost_radarr.client import RadarrClient
 from riverhost_radarr.events import (
@@ -23,12 +27,15 @@ from riverhost_radarr.events import (
     MovieAddedEvent,
     MovieDeleteEvent,
     MovieFileDeleteEvent,
+    RadarrWebhookBody,
     RenameEvent,
     parse_event,
 )
 from riverhost_radarr.sync import full_sync, single_sync
 
 __all__ = [
+    "PARTS",
+    "RULES",
     "RadarrResources",
     "RadarrSyncArgs",
     "RadarrWebhookArgs",
@@ -37,51 +44,24 @@ __all__ = [
 ]
 
 
-class RadarrSyncArgs(JobArgs):
+class RadarrSyncArgs(ArrSyncArgs):
     """``radarr_sync``: sync the whole library (``full``) or one movie (``single``)."""
 
     kind: ClassVar[str] = "radarr_sync"
-    insert_opts: ClassVar[InsertOpts] = InsertOpts(
-        queue="high",
-        max_attempts=5,
-        unique=UniqueOpts(by_args=True, by_period=timedelta(minutes=5)),
-    )
+    item_field: ClassVar[str] = "radarr_movie_id"
 
-    operation: Literal["full", "single"] = "full"
     radarr_movie_id: int = 0
-    """Radarr's movie id, for ``single`` (Go's omitempty: 0 means none)."""
-
-    @model_validator(mode="after")
-    def _single_names_a_movie(self) -> RadarrSyncArgs:
-        if self.operation == "single" and self.radarr_movie_id <= 0:
-            raise ValueError("a single sync needs radarr_movie_id (Radarr's movie id)")
-        return self
+    """Radarr's movie id, for ``single``."""
 
 
-class RadarrWebhookArgs(JobArgs):
+class RadarrWebhookArgs(ArrWebhookArgs):
     """``radarr_webhook``: one webhook body as Radarr sent it."""
 
     kind: ClassVar[str] = "radarr_webhook"
-    insert_opts: ClassVar[InsertOpts] = InsertOpts(queue="high", max_attempts=5)
-
-    payload: dict[str, Any]
 
 
 RadarrResources = ArrResources[RadarrClient]
 """``ctx.resources``: the Radarr client, or None when ``api_key`` is not set."""
-
-
-async def radarr_sync(job: Job[RadarrSyncArgs], ctx: JobContext) -> dict[str, Any]:
-    radarr: RadarrClient = require_client(ctx, "Radarr")
-    movie_id = job.args.radarr_movie_id
-    return await run_sync(
-        ctx,
-        "Radarr",
-        (lambda: full_sync(radarr, ctx)) if job.args.operation == "full" else None,
-        lambda: single_sync(radarr, ctx, movie_id),
-        f"Radarr has no movie {movie_id}",
-    )
-
 
 RULES = EventRules(
     app="Radarr",
@@ -92,17 +72,14 @@ RULES = EventRules(
 )
 """Download, rename, add, delete and file-delete events sync their movie."""
 
+radarr_sync = sync_worker("Radarr", "movie", full_sync, single_sync)
+radarr_webhook = webhook_worker(RULES, parse_event, single_sync, repository.unlink_radarr_movie)
 
-async def radarr_webhook(job: Job[RadarrWebhookArgs], ctx: JobContext) -> dict[str, Any]:
-    try:
-        event = parse_event(job.args.payload)
-    except ValidationError as exc:
-        raise JobCancel(f"the payload is not a Radarr webhook body: {exc}") from exc
-
-    async def sync_one(movie_id: int) -> dict[str, Any]:
-        return await single_sync(require_client(ctx, "Radarr"), ctx, movie_id)
-
-    async def unlink(conn: repository.Conn, movie_id: int, files_deleted: bool) -> bool:
-        return await repository.unlink_radarr_movie(conn, movie_id, files_deleted=files_deleted)
-
-    return await work_event(ctx, event, RULES, sync_one, unlink)
+PARTS = ArrParts(
+    sync_args=RadarrSyncArgs,
+    sync=radarr_sync,
+    webhook_args=RadarrWebhookArgs,
+    webhook=radarr_webhook,
+    client=RadarrClient,
+    body=RadarrWebhookBody,
+)

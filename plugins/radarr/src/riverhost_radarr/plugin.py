@@ -1,73 +1,28 @@
 """The radarr plugin's hooks: settings, the Radarr client, kinds, the periodic sync, the
-webhook route and the admin trigger (their common shape is :mod:`riverhost_media.arr`'s).
+webhook route and the admin trigger, as every *arr plugin has them
+(:class:`riverhost_media.arr.ArrHooks`).
 
-Heavy modules (the workers, httpx) are imported inside the hooks, so ``riverhost plugins
-list`` and a host that disables this plugin never pay for them. The movie tables belong to the
-movie plugin (``riverhost-movie``, a dependency): its migrations create them.
+The workers and the client are imported when a hook first needs them (``_parts``). The movie
+tables belong to the movie plugin (``riverhost-movie``, a dependency): its migrations create
+them.
 """
 
 from __future__ import annotations
 
-import contextlib
-from typing import TYPE_CHECKING
-
-from pydantic import BaseModel
-
-from riverhost import AdminAction, JobKind, PeriodicJob, WebhookRoute, hookimpl
+from riverhost_media.arr import ArrHooks, ArrParts
 from riverhost_radarr.settings import RadarrSettings
 
-if TYPE_CHECKING:
-    from riverhost_radarr.jobs import RadarrResources
+
+def _parts() -> ArrParts:
+    from riverhost_radarr.jobs import PARTS
+
+    return PARTS
 
 
-@hookimpl
-def riverhost_settings_model() -> type[BaseModel]:
-    return RadarrSettings
-
-
-@hookimpl
-def riverhost_job_kinds(settings: RadarrSettings) -> list[JobKind]:
-    from riverhost_media.arr import arr_job_kinds
-    from riverhost_radarr import jobs
-
-    return arr_job_kinds(
-        "Radarr",
-        "movie",
-        sync=(jobs.RadarrSyncArgs, jobs.radarr_sync),
-        webhook=(jobs.RadarrWebhookArgs, jobs.radarr_webhook),
-    )
-
-
-@hookimpl
-def riverhost_periodic_jobs(settings: RadarrSettings) -> list[PeriodicJob]:
-    from riverhost_media.arr import arr_periodic_jobs
-    from riverhost_radarr.jobs import RadarrSyncArgs
-
-    return arr_periodic_jobs(settings, RadarrSyncArgs(operation="full"))
-
-
-@hookimpl
-def riverhost_resources(
-    settings: RadarrSettings,
-) -> contextlib.AbstractAsyncContextManager[RadarrResources]:
-    from riverhost_media.arr import arr_resources
-    from riverhost_radarr.client import RadarrClient
-
-    return arr_resources(settings, RadarrClient)
-
-
-@hookimpl
-def riverhost_webhook_routes(settings: RadarrSettings) -> list[WebhookRoute]:
-    from riverhost_media.arr import arr_webhook_routes
-    from riverhost_radarr.events import RadarrWebhookBody
-    from riverhost_radarr.jobs import RadarrWebhookArgs
-
-    return arr_webhook_routes(settings, "radarr", RadarrWebhookBody, RadarrWebhookArgs)
-
-
-@hookimpl
-def riverhost_admin_routes(settings: RadarrSettings) -> list[AdminAction]:
-    from riverhost_media.arr import arr_admin_routes
-    from riverhost_radarr.jobs import RadarrSyncArgs
-
-    return arr_admin_routes("radarr", lambda: RadarrSyncArgs(operation="full"))
+hooks = ArrHooks("Radarr", "movie", RadarrSettings, _parts)
+riverhost_settings_model = hooks.riverhost_settings_model
+riverhost_job_kinds = hooks.riverhost_job_kinds
+riverhost_periodic_jobs = hooks.riverhost_periodic_jobs
+riverhost_resources = hooks.riverhost_resources
+riverhost_webhook_routes = hooks.riverhost_webhook_routes
+riverhost_admin_routes = hooks.riverhost_admin_routes

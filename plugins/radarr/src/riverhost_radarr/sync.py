@@ -16,7 +16,8 @@ from datetime import date
 from typing import Any
 
 from riverhost import JobContext
-from riverhost_media.arr import file_columns, image_path, sync_library, sync_output
+from riverhost_media.arr import image_path, service_file, sync_library, sync_output
+from riverhost_media.rows import ServiceFile
 from riverhost_movie import repository
 from riverhost_radarr.client import RadarrClient, RadarrMovie, RadarrMovieFile
 
@@ -57,14 +58,9 @@ def movie_record(movie: RadarrMovie) -> repository.RadarrMovie:
     )
 
 
-def file_record(file: RadarrMovieFile) -> repository.RadarrFile:
+def file_record(file: RadarrMovieFile) -> ServiceFile:
     """A Radarr movie file in the movie plugin's columns."""
-    return repository.RadarrFile(
-        radarr_file_id=file.id,
-        path=file.path,
-        size=file.size,
-        **file_columns(file.path, file.quality, file.media_info),
-    )
+    return service_file(file.id, file.path, file.size, file.quality, file.media_info)
 
 
 async def _write(

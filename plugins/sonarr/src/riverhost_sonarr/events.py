@@ -22,6 +22,7 @@ from riverhost_media.arr import (
     HealthEvent,
     OtherEvent,
     WebhookBody,
+    WebhookFile,
     WebhookRelease,
     event_tag,
 )
@@ -70,14 +71,7 @@ class WebhookEpisode(WebhookBody):
     title: str | None = None
 
 
-class WebhookEpisodeFile(WebhookBody):
-    """``episodeFile``, an ``episodeFiles``/``deletedFiles``/``renamedEpisodeFiles`` item."""
-
-    id: int
-    path: str | None = None
-    relativePath: str | None = None
-    quality: str | None = None
-    size: int | None = None
+WebhookEpisodeFile = WebhookFile
 
 
 class TestEvent(Event):

@@ -1,73 +1,28 @@
 """The sonarr plugin's hooks: settings, the Sonarr client, kinds, the periodic sync, the
-webhook route and the admin trigger (their common shape is :mod:`riverhost_media.arr`'s).
+webhook route and the admin trigger, as every *arr plugin has them
+(:class:`riverhost_media.arr.ArrHooks`).
 
-Heavy modules (the workers, httpx) are imported inside the hooks, so ``riverhost plugins
-list`` and a host that disables this plugin never pay for them. The TV tables belong to the
-tvshow plugin (``riverhost-tvshow``, a dependency): its migrations create them.
+The workers and the client are imported when a hook first needs them (``_parts``). The TV
+tables belong to the tvshow plugin (``riverhost-tvshow``, a dependency): its migrations create
+them.
 """
 
 from __future__ import annotations
 
-import contextlib
-from typing import TYPE_CHECKING
-
-from pydantic import BaseModel
-
-from riverhost import AdminAction, JobKind, PeriodicJob, WebhookRoute, hookimpl
+from riverhost_media.arr import ArrHooks, ArrParts
 from riverhost_sonarr.settings import SonarrSettings
 
-if TYPE_CHECKING:
-    from riverhost_sonarr.jobs import SonarrResources
+
+def _parts() -> ArrParts:
+    from riverhost_sonarr.jobs import PARTS
+
+    return PARTS
 
 
-@hookimpl
-def riverhost_settings_model() -> type[BaseModel]:
-    return SonarrSettings
-
-
-@hookimpl
-def riverhost_job_kinds(settings: SonarrSettings) -> list[JobKind]:
-    from riverhost_media.arr import arr_job_kinds
-    from riverhost_sonarr import jobs
-
-    return arr_job_kinds(
-        "Sonarr",
-        "series",
-        sync=(jobs.SonarrSyncArgs, jobs.sonarr_sync),
-        webhook=(jobs.SonarrWebhookArgs, jobs.sonarr_webhook),
-    )
-
-
-@hookimpl
-def riverhost_periodic_jobs(settings: SonarrSettings) -> list[PeriodicJob]:
-    from riverhost_media.arr import arr_periodic_jobs
-    from riverhost_sonarr.jobs import SonarrSyncArgs
-
-    return arr_periodic_jobs(settings, SonarrSyncArgs(operation="full"))
-
-
-@hookimpl
-def riverhost_resources(
-    settings: SonarrSettings,
-) -> contextlib.AbstractAsyncContextManager[SonarrResources]:
-    from riverhost_media.arr import arr_resources
-    from riverhost_sonarr.client import SonarrClient
-
-    return arr_resources(settings, SonarrClient)
-
-
-@hookimpl
-def riverhost_webhook_routes(settings: SonarrSettings) -> list[WebhookRoute]:
-    from riverhost_media.arr import arr_webhook_routes
-    from riverhost_sonarr.events import SonarrWebhookBody
-    from riverhost_sonarr.jobs import SonarrWebhookArgs
-
-    return arr_webhook_routes(settings, "sonarr", SonarrWebhookBody, SonarrWebhookArgs)
-
-
-@hookimpl
-def riverhost_admin_routes(settings: SonarrSettings) -> list[AdminAction]:
-    from riverhost_media.arr import arr_admin_routes
-    from riverhost_sonarr.jobs import SonarrSyncArgs
-
-    return arr_admin_routes("sonarr", lambda: SonarrSyncArgs(operation="full"))
+hooks = ArrHooks("Sonarr", "series", SonarrSettings, _parts)
+riverhost_settings_model = hooks.riverhost_settings_model
+riverhost_job_kinds = hooks.riverhost_job_kinds
+riverhost_periodic_jobs = hooks.riverhost_periodic_jobs
+riverhost_resources = hooks.riverhost_resources
+riverhost_webhook_routes = hooks.riverhost_webhook_routes
+riverhost_admin_routes = hooks.riverhost_admin_routes

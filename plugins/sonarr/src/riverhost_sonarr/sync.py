@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from riverhost import JobContext
-from riverhost_media.arr import file_columns, image_path, sync_library, sync_output
+from riverhost_media.arr import image_path, service_file, sync_library, sync_output
+from riverhost_media.rows import ServiceFile
 from riverhost_sonarr.client import SonarrClient, SonarrEpisode, SonarrEpisodeFile, SonarrSeries
 from riverhost_tvshow import repository
 
@@ -63,14 +64,9 @@ def episode_record(episode: SonarrEpisode) -> repository.SonarrEpisode:
     )
 
 
-def file_record(file: SonarrEpisodeFile) -> repository.SonarrFile:
+def file_record(file: SonarrEpisodeFile) -> ServiceFile:
     """A Sonarr episode file in the tvshow plugin's columns."""
-    return repository.SonarrFile(
-        sonarr_file_id=file.id,
-        path=file.path,
-        size=file.size,
-        **file_columns(file.path, file.quality, file.media_info),
-    )
+    return service_file(file.id, file.path, file.size, file.quality, file.media_info)
 
 
 async def _read(

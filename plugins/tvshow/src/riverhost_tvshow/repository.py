@@ -19,7 +19,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from riverhost_media import ProbeResult, SeasonDetails, TvDetails, normalise_title
-from riverhost_media.rows import insert_row, merged, update_row
+from riverhost_media.rows import ServiceFile, insert_row, media_columns, merged, update_row
 
 __all__ = [
     "Conn",
@@ -572,24 +572,8 @@ class SonarrEpisode:
     runtime: int | None = None
 
 
-@dataclass(frozen=True)
-class SonarrFile:
-    """An episode file as Sonarr describes it, in this plugin's columns."""
-
-    sonarr_file_id: int
-    path: str
-    size: int
-    container: str | None = None
-    resolution: str | None = None
-    width: int | None = None
-    height: int | None = None
-    video_codec: str | None = None
-    audio_codec: str | None = None
-    audio_channels: int | None = None
-    bitrate_kbps: int | None = None
-    duration_seconds: float | None = None
-    framerate: float | None = None
-    quality_profile: str | None = None
+SonarrFile = ServiceFile
+"""A file as Sonarr describes it (``file_id`` is its sonarr_file_id)."""
 
 
 _SERIES_FIELDS = (
@@ -598,10 +582,6 @@ _SERIES_FIELDS = (
     "total_episodes",
 )  # fmt: skip
 _EPISODE_FIELDS = ("tvdb_id", "title", "overview", "air_date", "runtime")
-_FILE_FIELDS = (
-    "container", "resolution", "width", "height", "video_codec", "audio_codec",
-    "audio_channels", "bitrate_kbps", "duration_seconds", "framerate", "quality_profile",
-)  # fmt: skip
 
 # The unique tvdb_id and tmdb_id, and index series_sonarr_id; in that order of trust.
 _FIND_SONARR_SERIES = """
@@ -714,14 +694,14 @@ async def sync_sonarr_file(
 ) -> tuple[uuid.UUID, Sync]:
     """Merge one Sonarr episode file for one of its episodes (by path, then Sonarr file id);
     return the row's id and what changed. A file the scan recorded keeps its probe."""
-    params = {"episode_id": episode_id, "path": file.path, "file_id": file.sonarr_file_id}
+    params = {"episode_id": episode_id, "path": file.path, "file_id": file.file_id}
     row = await _one(conn, _FIND_SONARR_FILE, params)
-    wanted = {field: getattr(file, field) for field in _FILE_FIELDS}
+    wanted = media_columns(file)
     identity = {
         "file_path": file.path,
         "file_name": file.path.rsplit("/", 1)[-1],
         "file_size": file.size,
-        "sonarr_file_id": file.sonarr_file_id,
+        "sonarr_file_id": file.file_id,
     }
     if row is None:
         file_id = uuid.uuid4()

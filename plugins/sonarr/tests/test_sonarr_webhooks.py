@@ -8,7 +8,7 @@ import copy
 import httpx
 import pytest
 from fake_sonarr import WEBHOOKS
-from helpers import PLUGINS, SECRET, migrated, settings
+from sonarr_helpers import PLUGINS, SECRET, migrated, settings
 
 from riverhost.client import AsyncClient
 from riverhost.config import load_config

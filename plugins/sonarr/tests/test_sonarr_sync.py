@@ -7,7 +7,7 @@ import uuid
 from datetime import timedelta
 
 import psycopg
-from helpers import PLUGINS, migrated, run
+from sonarr_helpers import PLUGINS, migrated, run
 
 from riverhost_media.arrtesting import forget_jobs, rows
 from riverhost_sonarr import plugin
