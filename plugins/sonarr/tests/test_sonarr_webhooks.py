@@ -10,10 +10,8 @@ import pytest
 from fake_sonarr import WEBHOOKS
 from sonarr_helpers import PLUGINS, SECRET, migrated, settings
 
-from riverhost.client import AsyncClient
 from riverhost.config import load_config
 from riverhost.registry import registry_from_objects
-from riverhost.testing import wait_for_jobs
 from riverhost_media.arrtesting import Served, rows
 
 HEADERS = {"X-Webhook-Secret": SECRET}
@@ -33,22 +31,16 @@ def post(served, body, headers=HEADERS):
 
 
 def finished(served, ids):
-    async def wait():
-        async with await AsyncClient.connect(served.database_url, max_size=1) as client:
-            return await wait_for_jobs(client, ids)
-
-    return served.call(wait())
+    return served.finished(ids)
 
 
 def test_every_event_type_is_taken_and_worked(served, database_url):
-    answers = {event: post(served, body) for event, body in WEBHOOKS.items()}
-    ids = {event: a.json()["job_id"] for event, a in answers.items() if event != "Test"}
-    jobs = dict(zip(ids, finished(served, list(ids.values())), strict=True))
+    answers, jobs = served.replay(URL, WEBHOOKS, HEADERS)
 
     assert {event: a.status_code for event, a in answers.items()} == dict.fromkeys(WEBHOOKS, 202)
     assert answers["Test"].json() == {"job_id": None, "duplicate": False}
     assert {event: str(job.state) for event, job in jobs.items()} == dict.fromkeys(
-        ids, "completed"
+        set(WEBHOOKS) - {"Test"}, "completed"
     ), {event: job.errors for event, job in jobs.items()}
     # The job keeps the body as sent, fields not modelled included.
     assert jobs["Grab"].args["payload"] == WEBHOOKS["Grab"]

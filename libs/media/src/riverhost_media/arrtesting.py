@@ -16,6 +16,7 @@ import re
 import threading
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import psycopg
 from psycopg.rows import dict_row
 
@@ -96,6 +97,29 @@ class Served:
 
     def call(self, coroutine: Any, timeout: float = 30) -> Any:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
+
+    def finished(self, ids: list[int]) -> list[Any]:
+        """The jobs ``ids`` once each has ended its attempt (``riverhost.testing``'s rows)."""
+        from riverhost.client import AsyncClient
+        from riverhost.testing import wait_for_jobs
+
+        async def wait() -> list[Any]:
+            async with await AsyncClient.connect(self.database_url, max_size=1) as client:
+                return list(await wait_for_jobs(client, ids))
+
+        return list(self.call(wait()))
+
+    def replay(
+        self, path: str, bodies: dict[str, Any], headers: dict[str, str]
+    ) -> tuple[dict[str, httpx.Response], dict[str, Any]]:
+        """POST each body to ``path``; return the answers and, once worked, the jobs inserted
+        (by the bodies' names)."""
+        answers = {
+            name: httpx.post(self.url + path, json=body, headers=headers)
+            for name, body in bodies.items()
+        }
+        ids = {name: a.json()["job_id"] for name, a in answers.items() if a.json().get("job_id")}
+        return answers, dict(zip(ids, self.finished(list(ids.values())), strict=True))
 
     async def _start(self) -> None:
         from riverhost.engine.host import Host
