@@ -248,6 +248,9 @@ class Host:
         timeout = self.registry.config.jobs.shutdown_timeout.total_seconds()
         idle = asyncio.gather(*(p.wait_idle() for p in producers))
         await _first(asyncio.wait_for(idle, timeout), self._hard_stop.wait())
+        # A hard stop cancelled the wait: collect the cancelled gather, so asyncio does not
+        # log its exception as never retrieved.
+        await asyncio.gather(idle, return_exceptions=True)
         left = sum(len(p.active) for p in producers)
         if left:
             log.warning("host.cancelling_jobs", running=left)
