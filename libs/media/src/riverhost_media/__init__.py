@@ -18,6 +18,9 @@ from riverhost_media.errors import (
     TmdbResponseError,
     TmdbStatusError,
     TmdbTransportError,
+    TypesenseError,
+    TypesenseStatusError,
+    TypesenseTransportError,
 )
 from riverhost_media.names import (
     ParsedEpisode,
@@ -96,6 +99,9 @@ __all__ = [
     "TmdbStatusError",
     "TmdbTransportError",
     "TvDetails",
+    "TypesenseError",
+    "TypesenseStatusError",
+    "TypesenseTransportError",
     "WalkOptions",
     "WalkProblem",
     "WalkedFile",

@@ -21,6 +21,7 @@ from riverhost import InsertOpts, Job, JobArgs, JobContext, UniqueOpts
 from riverhost_media import TmdbClient
 
 if TYPE_CHECKING:
+    from riverhost_media.typesense import TypesenseIndex
     from riverhost_movie.settings import MovieSettings
 
 __all__ = [
@@ -110,6 +111,8 @@ class MovieResources:
     """What the plugin's ``riverhost_resources`` yields: ``ctx.resources`` of its workers."""
 
     tmdb: TmdbClient
+    search_index: TypesenseIndex | None = None
+    """The Typesense collection when ``search.backend`` is typesense; None for PostgreSQL."""
 
 
 def runtime(ctx: JobContext) -> tuple[MovieSettings, MovieResources]:

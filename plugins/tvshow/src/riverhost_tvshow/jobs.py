@@ -18,6 +18,7 @@ from riverhost import InsertOpts, Job, JobArgs, JobContext, UniqueOpts
 from riverhost_media import TmdbClient
 
 if TYPE_CHECKING:
+    from riverhost_media.typesense import TypesenseIndex
     from riverhost_tvshow.settings import TvShowSettings
 
 __all__ = [
@@ -118,6 +119,8 @@ class TvShowResources:
     """What the plugin's ``riverhost_resources`` yields: ``ctx.resources`` of its workers."""
 
     tmdb: TmdbClient
+    search_index: TypesenseIndex | None = None
+    """The Typesense collection when ``search.backend`` is typesense; None for PostgreSQL."""
 
 
 def runtime(ctx: JobContext) -> tuple[TvShowSettings, TvShowResources]:
