@@ -2,8 +2,9 @@
 
 The library walk (:mod:`riverhost_media.walk`), release-name parsing and title similarity
 (:mod:`riverhost_media.names`), the async TMDb client (:mod:`riverhost_media.tmdb`), ffprobe
-(:mod:`riverhost_media.probe`) and their errors (:mod:`riverhost_media.errors`). Plugins import
-from here; the submodules' other names are private.
+(:mod:`riverhost_media.probe`) and their errors (:mod:`riverhost_media.errors`); the statements a
+scan runs on a plugin's file tables (:mod:`riverhost_media.files`). Plugins import from here;
+the submodules' other names are private.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from riverhost_media.errors import (
     TmdbStatusError,
     TmdbTransportError,
 )
+from riverhost_media.files import LibraryFiles
 from riverhost_media.names import (
     ParsedEpisode,
     ParsedName,
@@ -74,6 +76,7 @@ __all__ = [
     "ExternalIds",
     "FfprobeNotFoundError",
     "Genre",
+    "LibraryFiles",
     "MediaError",
     "MovieDetails",
     "Network",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -19,7 +19,14 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from riverhost_media import Credits, MovieDetails, ProbeResult, normalise_title, scans
+from riverhost_media import (
+    Credits,
+    LibraryFiles,
+    MovieDetails,
+    ProbeResult,
+    normalise_title,
+    scans,
+)
 
 __all__ = [
     "FileRecord",
@@ -114,43 +121,13 @@ async def fail_scan(
 
 # ---------------------------------------------------------------------------------- files
 
-# One statement per batch of walked files (unique index on file_path): marks them seen and
-# returns what was recorded, so unchanged files need nothing more.
-_TOUCH_FILES = """
-WITH recorded AS (
-    UPDATE movie.movie_files SET last_scanned_at = now(), deleted_at = NULL
-    WHERE file_path = ANY(%(paths)s)
-    RETURNING file_path, file_size, file_mtime_ns
-), unmatched AS (
-    UPDATE movie.unmatched_files SET last_scanned_at = now()
-    WHERE file_path = ANY(%(paths)s)
-    RETURNING file_path, file_size, file_mtime_ns
-)
-SELECT file_path, file_size, file_mtime_ns FROM recorded
-UNION ALL
-SELECT file_path, file_size, file_mtime_ns FROM unmatched
-"""
-
-_FORGET_UNMATCHED = """
-DELETE FROM movie.unmatched_files
-WHERE library_id = %(library_id)s AND last_scanned_at < %(started)s
-  AND starts_with(file_path, %(prefix)s)
-"""
-
-_UPSERT_UNMATCHED = """
-INSERT INTO movie.unmatched_files (file_path, library_id, file_size, file_mtime_ns, reason)
-VALUES (%s, %s, %s, %s, %s)
-ON CONFLICT (file_path) DO UPDATE SET
-    library_id = EXCLUDED.library_id, file_size = EXCLUDED.file_size,
-    file_mtime_ns = EXCLUDED.file_mtime_ns, reason = EXCLUDED.reason, last_scanned_at = now()
-"""
-
-# Index movie_files_library; a root's files only, and only those this scan did not see.
-_MARK_MISSING = """
-UPDATE movie.movie_files SET deleted_at = now()
-WHERE library_id = %(library_id)s AND deleted_at IS NULL AND last_scanned_at < %(started)s
-  AND starts_with(file_path, %(prefix)s)
-"""
+# The statements a scan runs on the files it recorded or could not match, shared by every
+# media plugin (index movie_files_library for the files a scan did not see).
+_files = LibraryFiles("movie", "movie_files")
+touch_files = _files.touch_files
+mark_missing_files = _files.mark_missing_files
+record_unmatched = _files.record_unmatched
+forget_unmatched = _files.forget_unmatched
 
 _UPSERT_FILE = """
 INSERT INTO movie.movie_files (
@@ -177,46 +154,6 @@ ON CONFLICT (file_path) DO UPDATE SET
     last_scanned_at = now(), deleted_at = NULL
 RETURNING (xmax = 0) AS created
 """
-
-
-async def touch_files(conn: Conn, paths: Sequence[str]) -> dict[str, tuple[int, int]]:
-    """Mark recorded (and unmatched) files among ``paths`` as seen now; return path ->
-    (size, mtime_ns) as last recorded."""
-    cursor = await conn.execute(_TOUCH_FILES, {"paths": list(paths)})
-    return {row[0]: (row[1], row[2]) for row in await cursor.fetchall()}
-
-
-async def mark_missing_files(
-    conn: Conn, library_id: str, roots: Iterable[str], started: datetime
-) -> int:
-    """Mark files under ``roots`` not seen since ``started`` as deleted; return how many."""
-    removed = 0
-    for root in roots:
-        prefix = root.rstrip("/") + "/"
-        params = {"library_id": library_id, "started": started, "prefix": prefix}
-        cursor = await conn.execute(_MARK_MISSING, params)
-        removed += cursor.rowcount
-        await conn.execute(_FORGET_UNMATCHED, params)
-    return removed
-
-
-async def record_unmatched(
-    conn: Conn, library_id: str, files: Sequence[tuple[str, int, int, str]]
-) -> None:
-    """Remember files (path, size, mtime_ns, reason) a scan skipped or could not match."""
-    if files:
-        async with conn.cursor() as cursor:
-            await cursor.executemany(
-                _UPSERT_UNMATCHED, [(path, library_id, *rest) for path, *rest in files]
-            )
-
-
-async def forget_unmatched(conn: Conn, paths: Sequence[str]) -> None:
-    """Forget these files as unmatched (they are matched now)."""
-    if paths:
-        await conn.execute(
-            "DELETE FROM movie.unmatched_files WHERE file_path = ANY(%s)", (list(paths),)
-        )
 
 
 async def upsert_file(conn: Conn, record: FileRecord) -> bool:
