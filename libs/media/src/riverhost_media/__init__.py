@@ -3,8 +3,9 @@
 The library walk (:mod:`riverhost_media.walk`), release-name parsing and title similarity
 (:mod:`riverhost_media.names`), the async TMDb client (:mod:`riverhost_media.tmdb`), ffprobe
 (:mod:`riverhost_media.probe`) and their errors (:mod:`riverhost_media.errors`); the statements a
-scan runs on a plugin's file tables (:mod:`riverhost_media.files`). Plugins import from here;
-the submodules' other names are private.
+scan runs on a plugin's file tables (:mod:`riverhost_media.files`) and the library scan itself,
+which a plugin subclasses with its parsing, matching and recording (:mod:`riverhost_media.scan`).
+Plugins import from here; the submodules' other names are private.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from riverhost_media.errors import (
     TmdbResponseError,
     TmdbStatusError,
     TmdbTransportError,
+    UnmatchedError,
 )
 from riverhost_media.files import LibraryFiles
 from riverhost_media.names import (
@@ -32,6 +34,7 @@ from riverhost_media.names import (
     year_score,
 )
 from riverhost_media.probe import ProbeResult, probe, resolution_label
+from riverhost_media.scan import Examined, FileStore, MediaScanner
 from riverhost_media.tmdb import (
     DEFAULT_BASE_URL,
     CastMember,
@@ -73,11 +76,14 @@ __all__ = [
     "Credits",
     "CrewMember",
     "EpisodeDetails",
+    "Examined",
     "ExternalIds",
     "FfprobeNotFoundError",
+    "FileStore",
     "Genre",
     "LibraryFiles",
     "MediaError",
+    "MediaScanner",
     "MovieDetails",
     "Network",
     "ParsedEpisode",
@@ -99,6 +105,7 @@ __all__ = [
     "TmdbStatusError",
     "TmdbTransportError",
     "TvDetails",
+    "UnmatchedError",
     "WalkOptions",
     "WalkProblem",
     "WalkedFile",

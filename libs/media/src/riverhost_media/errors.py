@@ -1,4 +1,4 @@
-"""Every error class of riverhost_media: TMDb requests and answers, ffprobe, names.
+"""Every error class of riverhost_media: TMDb requests and answers, ffprobe, names, matches.
 
 Each class carries the values a caller needs as attributes and says in its message what went
 wrong and where (the request, the file). Nothing here does I/O.
@@ -16,6 +16,7 @@ __all__ = [
     "TmdbResponseError",
     "TmdbStatusError",
     "TmdbTransportError",
+    "UnmatchedError",
 ]
 
 
@@ -108,3 +109,8 @@ class FfprobeNotFoundError(ProbeError):
         super().__init__(
             path, "the ffprobe program is not on PATH; install it (Debian: apt-get install ffmpeg)"
         )
+
+
+class UnmatchedError(MediaError):
+    """No movie, series or episode fits a file's parsed name; the message says what was looked
+    for. A media plugin's matcher raises it; a scan remembers the file as unmatched."""

@@ -11,7 +11,7 @@ import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import psycopg
@@ -34,8 +34,6 @@ __all__ = [
     "RadarrFile",
     "RadarrMovie",
     "ScanTotals",
-    "complete_scan",
-    "fail_scan",
     "file_by_path",
     "forget_unmatched",
     "mark_missing_files",
@@ -44,7 +42,6 @@ __all__ = [
     "radarr_files_gone",
     "radarr_movie_ids",
     "record_unmatched",
-    "start_scan",
     "sync_radarr_file",
     "sync_radarr_movie",
     "touch_files",
@@ -88,35 +85,6 @@ class ScanTotals(scans.ScanTotals):
     """A movie scan's counters: the shared ones and the movies it created."""
 
     new_movies: int = 0
-
-
-# ---------------------------------------------------------------------------------- scans
-# The shared scan records (riverhost_media.scans) in schema ``movie``.
-
-
-async def start_scan(
-    conn: Conn, scan_id: uuid.UUID, library_id: str, job_id: int, *, force: bool
-) -> datetime:
-    """Record the scan as running (again, on a retry); return when it started."""
-    return await scans.start_scan(conn, "movie", scan_id, library_id, job_id, force=force)
-
-
-async def complete_scan(
-    conn: Conn, scan_id: uuid.UUID, totals: ScanTotals, errors: Sequence[Mapping[str, str]]
-) -> None:
-    """Mark the scan completed with its counters and its first errors."""
-    await scans.complete_scan(conn, "movie", scan_id, totals, errors)
-
-
-async def fail_scan(
-    conn: Conn,
-    scan_id: uuid.UUID,
-    totals: ScanTotals,
-    errors: Sequence[Mapping[str, str]],
-    message: str,
-) -> None:
-    """Mark the scan failed, saying why."""
-    await scans.fail_scan(conn, "movie", scan_id, totals, errors, message)
 
 
 # ---------------------------------------------------------------------------------- files
