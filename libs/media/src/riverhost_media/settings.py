@@ -5,18 +5,18 @@ access and the search backend, in :class:`MediaSettings`; a plugin subclasses it
 name. Every field has a default, so a plugin loads (and ``riverhost plugins check`` passes)
 with an empty section; a scan then has no library to scan and a TMDb call says which key to
 set. :func:`tmdb_client` opens the :class:`~riverhost_media.tmdb.TmdbClient` the settings
-describe.
+describe; :func:`plugin_runtime` hands a worker its plugin's settings and resources, checked.
 """
 
 from __future__ import annotations
 
 import os
 from datetime import timedelta
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from riverhost import Duration
+from riverhost import Duration, JobContext
 from riverhost_media.tmdb import DEFAULT_BASE_URL, TmdbClient, normalise_language
 from riverhost_media.walk import DEFAULT_EXCLUDES
 
@@ -26,6 +26,7 @@ __all__ = [
     "SearchSettings",
     "TmdbSettings",
     "TypesenseSettings",
+    "plugin_runtime",
     "tmdb_client",
 ]
 
@@ -159,3 +160,20 @@ def tmdb_client(tmdb: TmdbSettings) -> TmdbClient:
         retry_wait_max=tmdb.retry_wait_max.total_seconds(),
         timeout=tmdb.timeout.total_seconds(),
     )
+
+
+S = TypeVar("S", bound=MediaSettings)
+R = TypeVar("R")
+
+
+def plugin_runtime(
+    ctx: JobContext, plugin: str, settings_type: type[S], resources_type: type[R]
+) -> tuple[S, R]:
+    """A worker's plugin settings and resources from its context, checked to be ``plugin``'s."""
+    settings, resources = ctx.settings, ctx.resources
+    if not isinstance(settings, settings_type) or not isinstance(resources, resources_type):
+        raise TypeError(
+            f"the {plugin} plugin's workers need its settings and resources; run them on a host "
+            f"(got settings {type(settings).__name__}, resources {type(resources).__name__})"
+        )
+    return settings, resources
