@@ -4,7 +4,8 @@ The library walk (:mod:`riverhost_media.walk`), release-name parsing and title s
 (:mod:`riverhost_media.names`), the async TMDb client (:mod:`riverhost_media.tmdb`), ffprobe
 (:mod:`riverhost_media.probe`) and their errors (:mod:`riverhost_media.errors`); the statements a
 scan runs on a plugin's file tables (:mod:`riverhost_media.files`) and the library scan itself,
-which a plugin subclasses with its parsing, matching and recording (:mod:`riverhost_media.scan`).
+which a plugin subclasses with its parsing, matching and recording (:mod:`riverhost_media.scan`);
+an item's texts per language (:mod:`riverhost_media.translations`).
 Plugins import from here; the submodules' other names are private.
 """
 
@@ -57,6 +58,7 @@ from riverhost_media.tmdb import (
     TvDetails,
     normalise_language,
 )
+from riverhost_media.translations import Translation, genre_slug, i18n_column
 from riverhost_media.walk import (
     DEFAULT_EXCLUDES,
     VIDEO_EXTENSIONS,
@@ -104,11 +106,14 @@ __all__ = [
     "TmdbResponseError",
     "TmdbStatusError",
     "TmdbTransportError",
+    "Translation",
     "TvDetails",
     "UnmatchedError",
     "WalkOptions",
     "WalkProblem",
     "WalkedFile",
+    "genre_slug",
+    "i18n_column",
     "is_video",
     "match_score",
     "normalise_language",

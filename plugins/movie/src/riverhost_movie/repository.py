@@ -24,6 +24,9 @@ from riverhost_media import (
     LibraryFiles,
     MovieDetails,
     ProbeResult,
+    Translation,
+    genre_slug,
+    i18n_column,
     normalise_title,
     scans,
 )
@@ -235,19 +238,6 @@ ON CONFLICT DO NOTHING
 """
 
 
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", normalise_title(name)).strip("-") or "genre"
-
-
-@dataclass(frozen=True)
-class Translation:
-    """A movie's title, overview and tagline in one language."""
-
-    title: str | None
-    overview: str | None
-    tagline: str | None
-
-
 async def upsert_movie(
     conn: Conn,
     details: MovieDetails,
@@ -259,10 +249,6 @@ async def upsert_movie(
 ) -> tuple[uuid.UUID, bool]:
     """Write a movie with its genres and credits (replacing the old ones) in the caller's
     transaction; keyed by ``tmdb_id``. Returns (movie id, whether it was created)."""
-
-    def i18n(field: str) -> Jsonb:
-        values = {lang: getattr(tr, field) for lang, tr in translations.items()}
-        return Jsonb({lang: value for lang, value in values.items() if value})
 
     params = {
         "id": movie_id or uuid.uuid4(),
@@ -289,9 +275,9 @@ async def upsert_movie(
         "popularity": details.popularity,
         "budget": details.budget,
         "revenue": details.revenue,
-        "titles_i18n": i18n("title"),
-        "taglines_i18n": i18n("tagline"),
-        "overviews_i18n": i18n("overview"),
+        "titles_i18n": i18n_column(translations, "title"),
+        "taglines_i18n": i18n_column(translations, "tagline"),
+        "overviews_i18n": i18n_column(translations, "overview"),
         "age_ratings": Jsonb(dict(age_ratings)),
     }
     row = await (await conn.execute(_UPSERT_MOVIE, params)).fetchone()
@@ -302,7 +288,7 @@ async def upsert_movie(
     await conn.execute("DELETE FROM movie.movie_genres WHERE movie_id = %s", (saved_id,))
     await conn.execute("DELETE FROM movie.movie_credits WHERE movie_id = %s", (saved_id,))
     async with conn.cursor() as cursor:
-        genres = [(saved_id, _slug(g.name), g.name, g.id) for g in details.genres]
+        genres = [(saved_id, genre_slug(g.name), g.name, g.id) for g in details.genres]
         if genres:
             await cursor.executemany(_INSERT_GENRE, genres)
         people = [
@@ -482,7 +468,7 @@ def _norm(title: str | None) -> str | None:
 
 async def _replace_genres(conn: Conn, movie_id: uuid.UUID, names: Sequence[str]) -> bool:
     """Make the movie's genres ``names``; True if they changed."""
-    wanted = {_slug(name): name for name in names}
+    wanted = {genre_slug(name): name for name in names}
     cursor = await conn.execute(
         "SELECT slug, name FROM movie.movie_genres WHERE movie_id = %s", (movie_id,)
     )

@@ -7,7 +7,6 @@ input.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,7 +17,16 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from riverhost_media import LibraryFiles, ProbeResult, SeasonDetails, TvDetails, normalise_title
+from riverhost_media import (
+    LibraryFiles,
+    ProbeResult,
+    SeasonDetails,
+    Translation,
+    TvDetails,
+    genre_slug,
+    i18n_column,
+    normalise_title,
+)
 
 __all__ = [
     "Conn",
@@ -66,15 +74,6 @@ class FileRecord:
     probe: ProbeResult | None = None
     probe_error: str | None = None
     quality_profile: str | None = None
-
-
-@dataclass(frozen=True)
-class Translation:
-    """A series' name, overview and tagline in one language."""
-
-    title: str | None
-    overview: str | None
-    tagline: str | None
 
 
 # ---------------------------------------------------------------------------------- files
@@ -228,19 +227,11 @@ RETURNING id
 """
 
 
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", normalise_title(name)).strip("-") or "genre"
-
-
 async def upsert_series(
     conn: Conn, details: TvDetails, translations: Mapping[str, Translation]
 ) -> tuple[uuid.UUID, bool]:
     """Write a series with its genres, credits and networks (replacing the old ones) in the
     caller's transaction; keyed by ``tmdb_id``. Returns (series id, whether it was created)."""
-
-    def i18n(field: str) -> Jsonb:
-        values = {lang: getattr(tr, field) for lang, tr in translations.items()}
-        return Jsonb({lang: value for lang, value in values.items() if value})
 
     external = details.external_ids
     params = {
@@ -257,9 +248,9 @@ async def upsert_series(
         "original_language": details.original_language,
         "tagline": details.tagline,
         "overview": details.overview,
-        "titles_i18n": i18n("title"),
-        "overviews_i18n": i18n("overview"),
-        "taglines_i18n": i18n("tagline"),
+        "titles_i18n": i18n_column(translations, "title"),
+        "overviews_i18n": i18n_column(translations, "overview"),
+        "taglines_i18n": i18n_column(translations, "tagline"),
         "age_ratings": Jsonb(details.content_ratings.ratings() if details.content_ratings else {}),
         "status": details.status,
         "type": details.type,
@@ -285,7 +276,7 @@ async def upsert_series(
             (series_id,),
         )
     async with conn.cursor() as cursor:
-        genres = [(series_id, _slug(g.name), g.name, g.id) for g in details.genres]
+        genres = [(series_id, genre_slug(g.name), g.name, g.id) for g in details.genres]
         if genres:
             await cursor.executemany(
                 "INSERT INTO tvshow.series_genres (series_id, slug, name, tmdb_genre_id) "
