@@ -1,4 +1,5 @@
-"""Every error class of riverhost_media: TMDb and Typesense requests and answers, ffprobe.
+"""Every error class of riverhost_media: TMDb and Typesense requests and answers, ffprobe,
+names, matches.
 
 Each class carries the values a caller needs as attributes and says in its message what went
 wrong and where (the request, the file). Nothing here does I/O.
@@ -19,6 +20,7 @@ __all__ = [
     "TypesenseError",
     "TypesenseStatusError",
     "TypesenseTransportError",
+    "UnmatchedError",
 ]
 
 
@@ -147,3 +149,8 @@ class FfprobeNotFoundError(ProbeError):
         super().__init__(
             path, "the ffprobe program is not on PATH; install it (Debian: apt-get install ffmpeg)"
         )
+
+
+class UnmatchedError(MediaError):
+    """No movie, series or episode fits a file's parsed name; the message says what was looked
+    for. A media plugin's matcher raises it; a scan remembers the file as unmatched."""

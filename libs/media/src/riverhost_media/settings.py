@@ -5,7 +5,8 @@ access and the search backend, in :class:`MediaSettings`; a plugin subclasses it
 name. Every field has a default, so a plugin loads (and ``riverhost plugins check`` passes)
 with an empty section; a scan then has no library to scan and a TMDb call says which key to
 set. :func:`tmdb_client` opens the :class:`~riverhost_media.tmdb.TmdbClient` the settings
-describe, :func:`typesense_index` the Typesense collection of the search settings.
+describe, :func:`typesense_index` the Typesense collection of the search settings;
+:func:`plugin_runtime` hands a worker its plugin's settings and resources, checked.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from riverhost import Duration
+from riverhost import Duration, JobContext
 from riverhost_media.tmdb import DEFAULT_BASE_URL, TmdbClient, normalise_language
 from riverhost_media.typesense import TypesenseIndex
 from riverhost_media.walk import DEFAULT_EXCLUDES
@@ -29,6 +30,7 @@ __all__ = [
     "SearchSettings",
     "TmdbSettings",
     "TypesenseSettings",
+    "plugin_runtime",
     "tmdb_client",
     "typesense_index",
 ]
@@ -207,3 +209,20 @@ def typesense_index(
         retry_interval=ts.retry_interval.total_seconds(),
         timeout=ts.timeout.total_seconds(),
     )
+
+
+S = TypeVar("S", bound=MediaSettings)
+R = TypeVar("R")
+
+
+def plugin_runtime(
+    ctx: JobContext, plugin: str, settings_type: type[S], resources_type: type[R]
+) -> tuple[S, R]:
+    """A worker's plugin settings and resources from its context, checked to be ``plugin``'s."""
+    settings, resources = ctx.settings, ctx.resources
+    if not isinstance(settings, settings_type) or not isinstance(resources, resources_type):
+        raise TypeError(
+            f"the {plugin} plugin's workers need its settings and resources; run them on a host "
+            f"(got settings {type(settings).__name__}, resources {type(resources).__name__})"
+        )
+    return settings, resources
