@@ -75,6 +75,7 @@ async def note(job: Job[NoteArgs], ctx: JobContext) -> dict[str, str]:
             ctx.report_progress("noting", 1, 1, "written")
             await ctx.complete_tx(conn, output={"from": "tx"})
         if job.args.hang_after_complete:
+            RESOURCE_LOG.append("note:hanging")
             try:
                 await asyncio.sleep(60)
             finally:

@@ -10,17 +10,20 @@ workers, SIGTERM in a burst) are in ``test_reliability_processes.py``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import engine_plugin
 import psycopg
 import pytest
 import structlog
-from engine_plugin import LongStepArgs, StepArgs, SyncStepArgs
+from engine_plugin import LongStepArgs, OtherQueueArgs, StepArgs, SyncStepArgs
 from prometheus_client import REGISTRY
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from riverhost import AsyncClient, InsertOpts
 from riverhost.config import load_config
@@ -34,6 +37,10 @@ LISTENER_NAME = "riverhost-listener"
 #: The last statement a pool connection ran, by who ran it (``pg_stat_activity.query``).
 FETCHING = "%SET state = 'running'%"
 COMPLETING = "%IS NOT DISTINCT FROM u.attempted_at%"
+#: Seconds new connections are refused in a simulated restart, and the most a queue with a
+#: backlog may take after it to start a job again (the pool's own wait was 30 s).
+OUTAGE = 1.0
+RECOVERY = 10.0
 
 
 def make_registry(**env: str) -> Any:
@@ -214,6 +221,67 @@ def test_a_fetch_whose_connection_is_killed_is_retried_and_loses_no_job(database
     failed = events(logs, "producer.fetch_failed")
     assert failed, logs
     assert len(failed) == len({entry["queue"] for entry in failed})  # once per queue's outage
+
+
+def test_every_queue_fetches_again_soon_after_an_outage_that_refused_connections(database_url):
+    """A PostgreSQL restart under a backlog, as the host sees it: every connection killed, and
+    new ones refused for a moment. The fetch pool gave up reconnecting at once and a producer
+    waiting for a connection sat in the pool's 30 s wait (issue 22, item 7)."""
+    registry = make_registry()
+    name = conninfo_to_dict(database_url)["dbname"]
+    backlog = [StepArgs(steps=["sleep"], seconds=0.1) for _ in range(1_500)]
+    backlog += [OtherQueueArgs(steps=["sleep"], seconds=0.1) for _ in range(1_500)]
+
+    async def outage(admin: psycopg.AsyncConnection[Any]) -> None:
+        # A database's own sessions cannot refuse its connections: this runs from another one.
+        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        try:
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )
+            await asyncio.sleep(OUTAGE)  # the outage itself: nothing to wait on
+        finally:
+            await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+
+    async def first_attempts_since(since: Any) -> dict[str, float]:
+        async with await psycopg.AsyncConnection.connect(database_url) as conn:
+            cursor = await conn.execute(
+                "SELECT queue, extract(epoch FROM min(attempted_at) - %(since)s)::float "
+                "FROM river_job WHERE attempted_at > %(since)s GROUP BY queue",
+                {"since": since},
+            )
+            return dict(await cursor.fetchall())
+
+    async def scenario():
+        async with await AsyncClient.connect(database_url, registry=registry) as client:
+            await client.insert_many(backlog)
+        async with (
+            await psycopg.AsyncConnection.connect(
+                make_conninfo(database_url, dbname="postgres"), autocommit=True
+            ) as admin,
+            running_host(registry, database_url),
+        ):
+            await until(lambda: first_attempts_since(datetime.min.replace(tzinfo=UTC)))
+            await outage(admin)
+            cursor = await admin.execute("SELECT clock_timestamp()")
+            (back,) = await cursor.fetchone() or (None,)
+            started: dict[str, float] = {}
+
+            async def every_queue_started() -> bool:
+                started.update(await first_attempts_since(back))
+                return started.keys() >= {"default", "bulk"}
+
+            with contextlib.suppress(AssertionError):
+                await until(every_queue_started, timeout=RECOVERY + 2)
+            return started
+
+    started = asyncio.run(scenario())
+
+    print(f"seconds from the outage's end to each queue's first new job: {started}")
+    assert started.keys() >= {"default", "bulk"}, started
+    assert max(started.values()) < RECOVERY, started
 
 
 def test_a_completion_whose_connection_is_killed_is_written_later_not_dropped(database_url):

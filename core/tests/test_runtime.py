@@ -4,6 +4,7 @@ completion inside its transaction) and how plugin resources start and stop with 
 from __future__ import annotations
 
 import asyncio
+import time
 
 import psycopg
 import pytest
@@ -140,12 +141,16 @@ def test_resources_close_only_after_the_last_attempt_has_ended(database_url):
             async with running_host(registry, database_url) as host:
                 inserted = await client.insert(NoteArgs(text="slow", hang_after_complete=True))
                 await wait_for_jobs(client, [inserted.job.id], ["running"])
+                deadline = time.monotonic() + 10
+                while "note:hanging" not in RESOURCE_LOG:  # the worker is inside its wait
+                    assert time.monotonic() < deadline, RESOURCE_LOG
+                    await asyncio.sleep(0.01)
                 host.stop()
                 host.stop()  # a hard stop: running attempts are told to stop at once
             return (await client.get(inserted.job.id)).state, _notes(database_url, inserted.job.id)
 
     state, notes = asyncio.run(scenario())
 
-    assert RESOURCE_LOG == ["runtime:enter", "note:ended", "runtime:exit"]
+    assert RESOURCE_LOG == ["runtime:enter", "note:hanging", "note:ended", "runtime:exit"]
     assert state == "available"  # interrupted by the stop: its attempt given back
     assert notes == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from riverhost_media.testing import FakeTmdb
+from riverhost_media.testing import FakeTmdb, FakeTypesense
 
 pytest_plugins = ["riverhost.testing"]
 
@@ -13,3 +13,9 @@ pytest_plugins = ["riverhost.testing"]
 def tmdb(httpserver):
     """A TMDb-shaped server on loopback with the default movies."""
     return FakeTmdb(httpserver)
+
+
+@pytest.fixture
+def typesense(httpserver):
+    """A Typesense-shaped server on loopback (same server as the TMDb fake, other paths)."""
+    return FakeTypesense(httpserver)

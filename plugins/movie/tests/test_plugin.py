@@ -74,7 +74,7 @@ def test_a_library_with_a_scan_interval_is_scanned_periodically(plugin_registry)
             {"libraries": [{"id": "a", "paths": ["/x"]}, {"id": "a", "paths": ["/y"]}]},
             "library ids must be unique",
         ),
-        ({"search": {"backend": "typesense"}}, "'typesense' is not implemented yet"),
+        ({"search": {"backend": "typesense"}}, "needs a typesense section"),
         ({"tmdb": {"languages": ["english"]}}, "'english' is not a language code"),
     ],
 )

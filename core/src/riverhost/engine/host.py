@@ -57,6 +57,17 @@ log = get_logger("riverhost.host")
 #: How the host's pool connections show in ``pg_stat_activity`` unless the URL names them.
 APPLICATION_NAME = "riverhost"
 
+FETCH_CONNECTION_WAIT = 2.0
+"""Seconds a producer waits for a fetch connection before its fetch fails and is retried.
+
+The pools give up reconnecting after one failed retry (``reconnect_timeout=0``) and try again
+only when a client next asks for a connection; a client already waiting is not told and waits
+out its whole timeout (psycopg_pool's default: 30 s). After a PostgreSQL restart every
+producer sat in that wait while new connections were still refused, and fetched nothing for
+up to 30 s (issue 22). The fetch pool holds a connection per fetcher, so a fetch waits only
+while one is made: a short wait, ended by the producer's retry (which asks, and so reconnects,
+again), bounds the stall by this plus the producer's backoff (at most 5 s)."""
+
 
 def new_client_id() -> str:
     """This process's id as written into ``attempted_by``: host, pid and start time."""
@@ -143,6 +154,7 @@ class Host:
             kwargs=connect,
             configure=adapt.configure_fetching,
             reconnect_timeout=0,
+            timeout=FETCH_CONNECTION_WAIT,
         )
         database = WorkerDatabase(self.url, config.database.worker_connections, self.registry)
         resources = PluginResources(self.registry, database)
@@ -248,6 +260,9 @@ class Host:
         timeout = self.registry.config.jobs.shutdown_timeout.total_seconds()
         idle = asyncio.gather(*(p.wait_idle() for p in producers))
         await _first(asyncio.wait_for(idle, timeout), self._hard_stop.wait())
+        # A hard stop cancelled the wait: collect the cancelled gather, so asyncio does not
+        # log its exception as never retrieved.
+        await asyncio.gather(idle, return_exceptions=True)
         left = sum(len(p.active) for p in producers)
         if left:
             log.warning("host.cancelling_jobs", running=left)

@@ -2,8 +2,11 @@
 
 The library walk (:mod:`riverhost_media.walk`), release-name parsing and title similarity
 (:mod:`riverhost_media.names`), the async TMDb client (:mod:`riverhost_media.tmdb`), ffprobe
-(:mod:`riverhost_media.probe`) and their errors (:mod:`riverhost_media.errors`). Plugins import
-from here; the submodules' other names are private.
+(:mod:`riverhost_media.probe`) and their errors (:mod:`riverhost_media.errors`); the statements a
+scan runs on a plugin's file tables (:mod:`riverhost_media.files`) and the library scan itself,
+which a plugin subclasses with its parsing, matching and recording (:mod:`riverhost_media.scan`);
+an item's texts per language (:mod:`riverhost_media.translations`).
+Plugins import from here; the submodules' other names are private.
 """
 
 from __future__ import annotations
@@ -18,7 +21,12 @@ from riverhost_media.errors import (
     TmdbResponseError,
     TmdbStatusError,
     TmdbTransportError,
+    TypesenseError,
+    TypesenseStatusError,
+    TypesenseTransportError,
+    UnmatchedError,
 )
+from riverhost_media.files import LibraryFiles
 from riverhost_media.names import (
     ParsedEpisode,
     ParsedName,
@@ -30,6 +38,7 @@ from riverhost_media.names import (
     year_score,
 )
 from riverhost_media.probe import ProbeResult, probe, resolution_label
+from riverhost_media.scan import Examined, FileStore, MediaScanner
 from riverhost_media.tmdb import (
     DEFAULT_BASE_URL,
     CastMember,
@@ -52,6 +61,7 @@ from riverhost_media.tmdb import (
     TvDetails,
     normalise_language,
 )
+from riverhost_media.translations import Translation, genre_slug, i18n_column
 from riverhost_media.walk import (
     DEFAULT_EXCLUDES,
     VIDEO_EXTENSIONS,
@@ -71,10 +81,14 @@ __all__ = [
     "Credits",
     "CrewMember",
     "EpisodeDetails",
+    "Examined",
     "ExternalIds",
     "FfprobeNotFoundError",
+    "FileStore",
     "Genre",
+    "LibraryFiles",
     "MediaError",
+    "MediaScanner",
     "MovieDetails",
     "Network",
     "ParsedEpisode",
@@ -95,10 +109,17 @@ __all__ = [
     "TmdbResponseError",
     "TmdbStatusError",
     "TmdbTransportError",
+    "Translation",
     "TvDetails",
+    "TypesenseError",
+    "TypesenseStatusError",
+    "TypesenseTransportError",
+    "UnmatchedError",
     "WalkOptions",
     "WalkProblem",
     "WalkedFile",
+    "genre_slug",
+    "i18n_column",
     "is_video",
     "match_score",
     "normalise_language",

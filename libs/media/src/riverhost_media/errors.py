@@ -1,4 +1,5 @@
-"""Every error class of riverhost_media: TMDb requests and answers, ffprobe, names.
+"""Every error class of riverhost_media: TMDb and Typesense requests and answers, ffprobe,
+names, matches.
 
 Each class carries the values a caller needs as attributes and says in its message what went
 wrong and where (the request, the file). Nothing here does I/O.
@@ -16,6 +17,10 @@ __all__ = [
     "TmdbResponseError",
     "TmdbStatusError",
     "TmdbTransportError",
+    "TypesenseError",
+    "TypesenseStatusError",
+    "TypesenseTransportError",
+    "UnmatchedError",
 ]
 
 
@@ -86,6 +91,42 @@ class TmdbResponseError(TmdbError):
         self.problems = problems
 
 
+class TypesenseError(MediaError):
+    """A Typesense request failed; ``request`` names it (``POST /collections/movies/...``)."""
+
+    def __init__(self, request: str, message: str) -> None:
+        super().__init__(f"Typesense {request}: {message}")
+        self.request = request
+
+    @property
+    def retryable(self) -> bool:
+        """Whether another attempt may succeed (the server down or overloaded)."""
+        return True
+
+
+class TypesenseStatusError(TypesenseError):
+    """Typesense answered an error status (after the client's retries, for 5xx)."""
+
+    def __init__(self, request: str, status: int, message: str) -> None:
+        detail = f": {message}" if message else ""
+        super().__init__(request, f"answered HTTP {status}{detail}")
+        self.status = status
+        self.typesense_message = message
+
+    @property
+    def retryable(self) -> bool:
+        """5xx, 408 and 429 are worth retrying; 401/403 too (a key being rotated)."""
+        return self.status >= 500 or self.status in (401, 403, 408, 429)
+
+
+class TypesenseTransportError(TypesenseError):
+    """The request never got an answer (connection refused, timeout)."""
+
+    def __init__(self, request: str, cause: BaseException) -> None:
+        super().__init__(request, f"no answer: {type(cause).__name__}: {cause}")
+        self.cause = cause
+
+
 class ProbeError(MediaError):
     """ffprobe could not read a file; ``path`` names it."""
 
@@ -108,3 +149,8 @@ class FfprobeNotFoundError(ProbeError):
         super().__init__(
             path, "the ffprobe program is not on PATH; install it (Debian: apt-get install ffmpeg)"
         )
+
+
+class UnmatchedError(MediaError):
+    """No movie, series or episode fits a file's parsed name; the message says what was looked
+    for. A media plugin's matcher raises it; a scan remembers the file as unmatched."""

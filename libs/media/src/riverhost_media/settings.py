@@ -5,19 +5,23 @@ access and the search backend, in :class:`MediaSettings`; a plugin subclasses it
 name. Every field has a default, so a plugin loads (and ``riverhost plugins check`` passes)
 with an empty section; a scan then has no library to scan and a TMDb call says which key to
 set. :func:`tmdb_client` opens the :class:`~riverhost_media.tmdb.TmdbClient` the settings
-describe.
+describe, :func:`typesense_index` the Typesense collection of the search settings;
+:func:`plugin_runtime` hands a worker its plugin's settings and resources, checked.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from riverhost import Duration
+from riverhost import Duration, JobContext
 from riverhost_media.tmdb import DEFAULT_BASE_URL, TmdbClient, normalise_language
+from riverhost_media.typesense import TypesenseIndex
 from riverhost_media.walk import DEFAULT_EXCLUDES
 
 __all__ = [
@@ -26,7 +30,9 @@ __all__ = [
     "SearchSettings",
     "TmdbSettings",
     "TypesenseSettings",
+    "plugin_runtime",
     "tmdb_client",
+    "typesense_index",
 ]
 
 
@@ -85,16 +91,41 @@ class TmdbSettings(BaseModel):
 
 
 class TypesenseSettings(BaseModel):
-    """Where the Typesense server is."""
+    """Where the Typesense server is: ``url`` and ``api_key`` are required."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    url: str = "http://localhost:8108"
-    api_key: SecretStr | None = None
+    url: str
+    """The node, ``http(s)://host:port`` (e.g. http://localhost:8108)."""
+    api_key: SecretStr
+    collection: str | None = Field(
+        default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+    )
+    """The collection; unset = the plugin's (``movies``, ``tvshows``)."""
+    num_retries: int = Field(default=2, ge=0, le=10)
+    """The client's own retries of a 5xx or a refused connection, before the attempt fails."""
+    retry_interval: Duration = timedelta(milliseconds=500)
+    timeout: Duration = timedelta(seconds=10)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        parsed = urlsplit(url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ValueError(f"must be an http(s)://host:port URL, got {url!r}")
+        return url.rstrip("/")
+
+    @field_validator("api_key")
+    @classmethod
+    def _not_empty(cls, api_key: SecretStr) -> SecretStr:
+        if not api_key.get_secret_value():
+            raise ValueError("must not be empty")
+        return api_key
 
 
 class SearchSettings(BaseModel):
-    """The search backend: PostgreSQL full-text search in the job database (the default)."""
+    """The search backend: PostgreSQL full-text search in the job database (the default), or
+    Typesense (``backend: typesense`` with a ``typesense`` section)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -102,11 +133,11 @@ class SearchSettings(BaseModel):
     typesense: TypesenseSettings | None = None
 
     @model_validator(mode="after")
-    def _implemented(self) -> SearchSettings:
-        if self.backend == "typesense":
+    def _typesense_configured(self) -> SearchSettings:
+        if self.backend == "typesense" and self.typesense is None:
             raise ValueError(
-                "search backend 'typesense' is not implemented yet in riverhost's media plugins; "
-                "use backend: postgres (full-text search in the job database)"
+                "search backend 'typesense' needs a typesense section: "
+                "{url: http://localhost:8108, api_key: ...}"
             )
         return self
 
@@ -159,3 +190,39 @@ def tmdb_client(tmdb: TmdbSettings) -> TmdbClient:
         retry_wait_max=tmdb.retry_wait_max.total_seconds(),
         timeout=tmdb.timeout.total_seconds(),
     )
+
+
+def typesense_index(
+    search: SearchSettings, *, collection: str, fields: Sequence[Mapping[str, Any]]
+) -> TypesenseIndex | None:
+    """The Typesense collection these settings describe (``collection`` unless they name
+    one), or None for the PostgreSQL backend. Close it with ``async with``."""
+    if search.backend != "typesense" or search.typesense is None:
+        return None
+    ts = search.typesense
+    return TypesenseIndex(
+        url=ts.url,
+        api_key=ts.api_key.get_secret_value(),
+        collection=ts.collection or collection,
+        fields=fields,
+        num_retries=ts.num_retries,
+        retry_interval=ts.retry_interval.total_seconds(),
+        timeout=ts.timeout.total_seconds(),
+    )
+
+
+S = TypeVar("S", bound=MediaSettings)
+R = TypeVar("R")
+
+
+def plugin_runtime(
+    ctx: JobContext, plugin: str, settings_type: type[S], resources_type: type[R]
+) -> tuple[S, R]:
+    """A worker's plugin settings and resources from its context, checked to be ``plugin``'s."""
+    settings, resources = ctx.settings, ctx.resources
+    if not isinstance(settings, settings_type) or not isinstance(resources, resources_type):
+        raise TypeError(
+            f"the {plugin} plugin's workers need its settings and resources; run them on a host "
+            f"(got settings {type(settings).__name__}, resources {type(resources).__name__})"
+        )
+    return settings, resources

@@ -6,7 +6,8 @@ v3 (facts in ``shared/reference/media-apis.md`` §3): both auth styles, TMDb's e
 ``/release_dates``, titles per language; ``/search/tv``, ``/tv/{id}`` with ``credits``,
 ``content_ratings`` and ``external_ids`` appended, ``/tv/{id}/season/{n}``.
 :func:`make_video` writes a real one-second video with ``ffmpeg -f lavfi`` (made once per
-process and copied). Needs the ``test`` extra
+process and copied). :class:`FakeTypesense` answers like Typesense's HTTP API, documents in
+memory. Needs the ``test`` extra
 (pytest-httpserver) and ``ffmpeg``; nothing here is imported by the library itself.
 """
 
@@ -33,7 +34,9 @@ __all__ = [
     "API_KEY",
     "DEFAULT_MOVIES",
     "DEFAULT_SERIES",
+    "TYPESENSE_API_KEY",
     "FakeTmdb",
+    "FakeTypesense",
     "make_video",
     "movie_body",
     "series_body",
@@ -531,3 +534,184 @@ def make_video(path: str | os.PathLike[str], *, seconds: int = 1) -> str:
     os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
     shutil.copyfile(source, target)
     return target
+
+
+TYPESENSE_API_KEY = "test-typesense-key"
+
+_TS_TYPES: dict[str, type | tuple[type, ...]] = {
+    "string": str,
+    "string[]": list,
+    "int32": int,
+    "int64": int,
+    "float": (int, float),
+    "bool": bool,
+}
+
+
+class FakeTypesense:
+    """Typesense's HTTP API on a loopback ``HTTPServer``, documents kept in memory.
+
+    Answers what :class:`~riverhost_media.typesense.TypesenseIndex` sends, the way Typesense
+    does: ``POST /collections`` (409 if it exists), ``GET`` / ``DELETE /collections/{name}``,
+    ``POST`` / ``PUT /collections/{name}/documents?action=upsert`` (400 for a document missing
+    a required field or with a field of the wrong type), ``POST .../documents/import`` (JSONL
+    in, one JSONL result per line out), ``GET`` / ``DELETE .../documents/{id}`` (404 when
+    absent) and ``GET .../documents/search`` (every query word a prefix of a word of the
+    ``query_by`` fields; ``*`` matches all). Requests without ``X-TYPESENSE-API-KEY`` get 401.
+    ``fail(status, times)`` answers the next ``times`` requests with ``status``;
+    ``requests`` lists ``(method, path)`` of every request.
+    """
+
+    def __init__(self, server: HTTPServer, api_key: str = TYPESENSE_API_KEY) -> None:
+        import re
+
+        self.server = server
+        self.api_key = api_key
+        self.collections: dict[str, dict[str, Any]] = {}
+        self.documents: dict[str, dict[str, dict[str, Any]]] = {}
+        self.requests: list[tuple[str, str]] = []
+        self._failures: list[int] = []
+        self._lock = threading.Lock()
+        server.expect_request(re.compile(r"^/(collections|health).*$")).respond_with_handler(
+            self._answer
+        )
+
+    @property
+    def url(self) -> str:
+        return self.server.url_for("/").rstrip("/")
+
+    def fail(self, status: int = 503, times: int = 1) -> None:
+        """Answer the next ``times`` requests with ``status``."""
+        with self._lock:
+            self._failures.extend([status] * times)
+
+    def _answer(self, request: Request) -> Response:
+        with self._lock:
+            self.requests.append((request.method, request.path))
+            if self._failures:
+                status = self._failures.pop(0)
+                return _json({"message": f"Fake failure {status}"}, status)
+            if request.headers.get("X-TYPESENSE-API-KEY") != self.api_key:
+                return _json(
+                    {"message": "Forbidden - a valid `x-typesense-api-key` header must be sent."},
+                    401,
+                )
+            parts = [each for each in request.path.split("/") if each][1:]
+            return self._route(request, parts)
+
+    def _route(self, request: Request, parts: list[str]) -> Response:
+        method = request.method
+        if not parts:
+            if method == "POST":
+                return self._create(json.loads(request.get_data(as_text=True)))
+            return _json(list(self.collections.values()))
+        name, rest = parts[0], parts[1:]
+        if name not in self.collections:
+            return _json({"message": "Not Found"}, 404)
+        docs = self.documents[name]
+        if not rest:
+            if method == "DELETE":
+                del self.documents[name]
+                return _json(self.collections.pop(name))
+            return _json({**self.collections[name], "num_documents": len(docs)})
+        if rest == ["documents"] and method in ("POST", "PUT"):
+            doc = json.loads(request.get_data(as_text=True))
+            problem = self._invalid(name, doc)
+            if problem:
+                return _json({"message": problem}, 400)
+            action = request.args.get("action", "create")
+            if action == "create" and str(doc["id"]) in docs:
+                return _json({"message": "A document with id already exists."}, 409)
+            docs[str(doc["id"])] = doc
+            return _json(doc, 201)
+        if rest == ["documents", "import"] and method == "POST":
+            return self._import(name, request.get_data(as_text=True))
+        if rest == ["documents", "search"] and method == "GET":
+            return self._search(name, request.args)
+        if len(rest) == 2 and rest[0] == "documents":
+            doc_id = rest[1]
+            if doc_id not in docs:
+                return _json({"message": f"Could not find a document with id: {doc_id}"}, 404)
+            if method == "DELETE":
+                return _json(docs.pop(doc_id))
+            return _json(docs[doc_id])
+        return _json({"message": "Not Found"}, 404)
+
+    def _create(self, schema: dict[str, Any]) -> Response:
+        name = schema.get("name")
+        if not name or not isinstance(schema.get("fields"), list):
+            return _json({"message": "Parameter `name` and `fields` are required."}, 400)
+        if name in self.collections:
+            return _json({"message": f"A collection with name `{name}` already exists."}, 409)
+        self.collections[name] = {**schema, "created_at": 0, "num_documents": 0}
+        self.documents[name] = {}
+        return _json(self.collections[name], 201)
+
+    def _invalid(self, name: str, doc: Any) -> str | None:
+        if not isinstance(doc, dict) or "id" not in doc:
+            return "Document must be an object with an `id`."
+        for field in self.collections[name]["fields"]:
+            value = doc.get(field["name"])
+            if value is None:
+                if field.get("optional"):
+                    continue
+                return (
+                    f"Field `{field['name']}` has been declared in the schema, but is not "
+                    "found in the document."
+                )
+            kind = _TS_TYPES.get(field["type"])
+            if kind is not None and (
+                not isinstance(value, kind) or (kind is int and isinstance(value, bool))
+            ):
+                return f"Field `{field['name']}` must be {field['type']}."
+        return None
+
+    def _import(self, name: str, body: str) -> Response:
+        from werkzeug import Response
+
+        results = []
+        for line in body.splitlines():
+            if not line.strip():
+                continue
+            doc = json.loads(line)
+            problem = self._invalid(name, doc)
+            if problem:
+                results.append({"success": False, "error": problem, "document": line, "code": 400})
+            else:
+                self.documents[name][str(doc["id"])] = doc
+                results.append({"success": True})
+        return Response("\n".join(json.dumps(each) for each in results), mimetype="text/plain")
+
+    def _search(self, name: str, args: Mapping[str, str]) -> Response:
+        query = args.get("q", "")
+        fields = [each for each in args.get("query_by", "").split(",") if each]
+        limit = int(args.get("per_page", 10))
+        words = normalise_title(query).split()
+        hits: list[tuple[int, dict[str, Any]]] = []
+        for doc in self.documents[name].values():
+            flat: list[str] = []
+            for field in fields:
+                value = doc.get(field)
+                for each in value if isinstance(value, list) else [value]:
+                    if each is not None:
+                        flat.extend(normalise_title(str(each)).split())
+            if query.strip() == "*" or (
+                words and all(any(w.startswith(q) for w in flat) for q in words)
+            ):
+                score = sum(flat.count(q) for q in words)
+                hits.append((score, doc))
+        hits.sort(key=lambda hit: (-hit[0], str(hit[1].get("id"))))
+        return _json(
+            {
+                "facet_counts": [],
+                "found": len(hits),
+                "hits": [
+                    {"document": doc, "text_match": score, "highlights": []}
+                    for score, doc in hits[:limit]
+                ],
+                "out_of": len(self.documents[name]),
+                "page": 1,
+                "request_params": {"collection_name": name, "per_page": limit, "q": query},
+                "search_time_ms": 0,
+            }
+        )

@@ -19,8 +19,10 @@ from pydantic import field_validator
 
 from riverhost import InsertOpts, Job, JobArgs, JobContext, UniqueOpts
 from riverhost_media import TmdbClient
+from riverhost_media.settings import plugin_runtime
 
 if TYPE_CHECKING:
+    from riverhost_media.typesense import TypesenseIndex
     from riverhost_movie.settings import MovieSettings
 
 __all__ = [
@@ -110,19 +112,15 @@ class MovieResources:
     """What the plugin's ``riverhost_resources`` yields: ``ctx.resources`` of its workers."""
 
     tmdb: TmdbClient
+    search_index: TypesenseIndex | None = None
+    """The Typesense collection when ``search.backend`` is typesense; None for PostgreSQL."""
 
 
 def runtime(ctx: JobContext) -> tuple[MovieSettings, MovieResources]:
     """The plugin's settings and resources from a worker's context, checked."""
     from riverhost_movie.settings import MovieSettings
 
-    settings, resources = ctx.settings, ctx.resources
-    if not isinstance(settings, MovieSettings) or not isinstance(resources, MovieResources):
-        raise TypeError(
-            "the movie plugin's workers need its settings and resources; run them on a host "
-            f"(got settings {type(settings).__name__}, resources {type(resources).__name__})"
-        )
-    return settings, resources
+    return plugin_runtime(ctx, "movie", MovieSettings, MovieResources)
 
 
 async def library_scan(job: Job[LibraryScanArgs], ctx: JobContext) -> dict[str, Any]:

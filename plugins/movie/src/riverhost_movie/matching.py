@@ -32,6 +32,7 @@ from riverhost_media import (
     ProbeFileMissingError,
     ProbeResult,
     TmdbClient,
+    UnmatchedError,
     is_video,
     match_score,
     normalise_title,
@@ -53,10 +54,6 @@ EXISTING_THRESHOLD = 0.8
 EXISTING_TITLE_THRESHOLD = 0.9
 #: A TMDb hit scoring less than this is not the file's movie.
 TMDB_THRESHOLD = 0.6
-
-
-class UnmatchedError(Exception):
-    """No movie fits a file's parsed name; the message says what was looked for."""
 
 
 @dataclass(frozen=True)

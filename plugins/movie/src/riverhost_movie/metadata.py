@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from riverhost import Job, JobCancel, JobContext
-from riverhost_media import Credits, MovieDetails, TmdbClient, normalise_language
+from riverhost_media import Credits, MovieDetails, TmdbClient, Translation, normalise_language
 from riverhost_movie import repository
 from riverhost_movie.jobs import MetadataRefreshArgs, SearchIndexArgs, runtime
-from riverhost_movie.repository import Conn, Translation
+from riverhost_movie.repository import Conn
 
 __all__ = ["MovieMetadata", "fetch_metadata", "run_metadata_refresh", "save_metadata"]
 

@@ -9,16 +9,26 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from riverhost_media import Credits, MovieDetails, ProbeResult, normalise_title, scans
+from riverhost_media import (
+    Credits,
+    LibraryFiles,
+    MovieDetails,
+    ProbeResult,
+    Translation,
+    genre_slug,
+    i18n_column,
+    normalise_title,
+    scans,
+)
 from riverhost_media.rows import ServiceFile, insert_row, media_columns, merged, update_row
 
 __all__ = [
@@ -27,8 +37,6 @@ __all__ = [
     "RadarrFile",
     "RadarrMovie",
     "ScanTotals",
-    "complete_scan",
-    "fail_scan",
     "file_by_path",
     "forget_unmatched",
     "mark_missing_files",
@@ -37,7 +45,6 @@ __all__ = [
     "radarr_files_gone",
     "radarr_movie_ids",
     "record_unmatched",
-    "start_scan",
     "sync_radarr_file",
     "sync_radarr_movie",
     "touch_files",
@@ -83,74 +90,15 @@ class ScanTotals(scans.ScanTotals):
     new_movies: int = 0
 
 
-# ---------------------------------------------------------------------------------- scans
-# The shared scan records (riverhost_media.scans) in schema ``movie``.
-
-
-async def start_scan(
-    conn: Conn, scan_id: uuid.UUID, library_id: str, job_id: int, *, force: bool
-) -> datetime:
-    """Record the scan as running (again, on a retry); return when it started."""
-    return await scans.start_scan(conn, "movie", scan_id, library_id, job_id, force=force)
-
-
-async def complete_scan(
-    conn: Conn, scan_id: uuid.UUID, totals: ScanTotals, errors: Sequence[Mapping[str, str]]
-) -> None:
-    """Mark the scan completed with its counters and its first errors."""
-    await scans.complete_scan(conn, "movie", scan_id, totals, errors)
-
-
-async def fail_scan(
-    conn: Conn,
-    scan_id: uuid.UUID,
-    totals: ScanTotals,
-    errors: Sequence[Mapping[str, str]],
-    message: str,
-) -> None:
-    """Mark the scan failed, saying why."""
-    await scans.fail_scan(conn, "movie", scan_id, totals, errors, message)
-
-
 # ---------------------------------------------------------------------------------- files
 
-# One statement per batch of walked files (unique index on file_path): marks them seen and
-# returns what was recorded, so unchanged files need nothing more.
-_TOUCH_FILES = """
-WITH recorded AS (
-    UPDATE movie.movie_files SET last_scanned_at = now(), deleted_at = NULL
-    WHERE file_path = ANY(%(paths)s)
-    RETURNING file_path, file_size, file_mtime_ns
-), unmatched AS (
-    UPDATE movie.unmatched_files SET last_scanned_at = now()
-    WHERE file_path = ANY(%(paths)s)
-    RETURNING file_path, file_size, file_mtime_ns
-)
-SELECT file_path, file_size, file_mtime_ns FROM recorded
-UNION ALL
-SELECT file_path, file_size, file_mtime_ns FROM unmatched
-"""
-
-_FORGET_UNMATCHED = """
-DELETE FROM movie.unmatched_files
-WHERE library_id = %(library_id)s AND last_scanned_at < %(started)s
-  AND starts_with(file_path, %(prefix)s)
-"""
-
-_UPSERT_UNMATCHED = """
-INSERT INTO movie.unmatched_files (file_path, library_id, file_size, file_mtime_ns, reason)
-VALUES (%s, %s, %s, %s, %s)
-ON CONFLICT (file_path) DO UPDATE SET
-    library_id = EXCLUDED.library_id, file_size = EXCLUDED.file_size,
-    file_mtime_ns = EXCLUDED.file_mtime_ns, reason = EXCLUDED.reason, last_scanned_at = now()
-"""
-
-# Index movie_files_library; a root's files only, and only those this scan did not see.
-_MARK_MISSING = """
-UPDATE movie.movie_files SET deleted_at = now()
-WHERE library_id = %(library_id)s AND deleted_at IS NULL AND last_scanned_at < %(started)s
-  AND starts_with(file_path, %(prefix)s)
-"""
+# The statements a scan runs on the files it recorded or could not match, shared by every
+# media plugin (index movie_files_library for the files a scan did not see).
+_files = LibraryFiles("movie", "movie_files")
+touch_files = _files.touch_files
+mark_missing_files = _files.mark_missing_files
+record_unmatched = _files.record_unmatched
+forget_unmatched = _files.forget_unmatched
 
 _UPSERT_FILE = """
 INSERT INTO movie.movie_files (
@@ -177,46 +125,6 @@ ON CONFLICT (file_path) DO UPDATE SET
     last_scanned_at = now(), deleted_at = NULL
 RETURNING (xmax = 0) AS created
 """
-
-
-async def touch_files(conn: Conn, paths: Sequence[str]) -> dict[str, tuple[int, int]]:
-    """Mark recorded (and unmatched) files among ``paths`` as seen now; return path ->
-    (size, mtime_ns) as last recorded."""
-    cursor = await conn.execute(_TOUCH_FILES, {"paths": list(paths)})
-    return {row[0]: (row[1], row[2]) for row in await cursor.fetchall()}
-
-
-async def mark_missing_files(
-    conn: Conn, library_id: str, roots: Iterable[str], started: datetime
-) -> int:
-    """Mark files under ``roots`` not seen since ``started`` as deleted; return how many."""
-    removed = 0
-    for root in roots:
-        prefix = root.rstrip("/") + "/"
-        params = {"library_id": library_id, "started": started, "prefix": prefix}
-        cursor = await conn.execute(_MARK_MISSING, params)
-        removed += cursor.rowcount
-        await conn.execute(_FORGET_UNMATCHED, params)
-    return removed
-
-
-async def record_unmatched(
-    conn: Conn, library_id: str, files: Sequence[tuple[str, int, int, str]]
-) -> None:
-    """Remember files (path, size, mtime_ns, reason) a scan skipped or could not match."""
-    if files:
-        async with conn.cursor() as cursor:
-            await cursor.executemany(
-                _UPSERT_UNMATCHED, [(path, library_id, *rest) for path, *rest in files]
-            )
-
-
-async def forget_unmatched(conn: Conn, paths: Sequence[str]) -> None:
-    """Forget these files as unmatched (they are matched now)."""
-    if paths:
-        await conn.execute(
-            "DELETE FROM movie.unmatched_files WHERE file_path = ANY(%s)", (list(paths),)
-        )
 
 
 async def upsert_file(conn: Conn, record: FileRecord) -> bool:
@@ -330,19 +238,6 @@ ON CONFLICT DO NOTHING
 """
 
 
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", normalise_title(name)).strip("-") or "genre"
-
-
-@dataclass(frozen=True)
-class Translation:
-    """A movie's title, overview and tagline in one language."""
-
-    title: str | None
-    overview: str | None
-    tagline: str | None
-
-
 async def upsert_movie(
     conn: Conn,
     details: MovieDetails,
@@ -354,10 +249,6 @@ async def upsert_movie(
 ) -> tuple[uuid.UUID, bool]:
     """Write a movie with its genres and credits (replacing the old ones) in the caller's
     transaction; keyed by ``tmdb_id``. Returns (movie id, whether it was created)."""
-
-    def i18n(field: str) -> Jsonb:
-        values = {lang: getattr(tr, field) for lang, tr in translations.items()}
-        return Jsonb({lang: value for lang, value in values.items() if value})
 
     params = {
         "id": movie_id or uuid.uuid4(),
@@ -384,9 +275,9 @@ async def upsert_movie(
         "popularity": details.popularity,
         "budget": details.budget,
         "revenue": details.revenue,
-        "titles_i18n": i18n("title"),
-        "taglines_i18n": i18n("tagline"),
-        "overviews_i18n": i18n("overview"),
+        "titles_i18n": i18n_column(translations, "title"),
+        "taglines_i18n": i18n_column(translations, "tagline"),
+        "overviews_i18n": i18n_column(translations, "overview"),
         "age_ratings": Jsonb(dict(age_ratings)),
     }
     row = await (await conn.execute(_UPSERT_MOVIE, params)).fetchone()
@@ -397,7 +288,7 @@ async def upsert_movie(
     await conn.execute("DELETE FROM movie.movie_genres WHERE movie_id = %s", (saved_id,))
     await conn.execute("DELETE FROM movie.movie_credits WHERE movie_id = %s", (saved_id,))
     async with conn.cursor() as cursor:
-        genres = [(saved_id, _slug(g.name), g.name, g.id) for g in details.genres]
+        genres = [(saved_id, genre_slug(g.name), g.name, g.id) for g in details.genres]
         if genres:
             await cursor.executemany(_INSERT_GENRE, genres)
         people = [
@@ -527,7 +418,7 @@ def _norm(title: str | None) -> str | None:
 
 async def _replace_genres(conn: Conn, movie_id: uuid.UUID, names: Sequence[str]) -> bool:
     """Make the movie's genres ``names``; True if they changed."""
-    wanted = {_slug(name): name for name in names}
+    wanted = {genre_slug(name): name for name in names}
     cursor = await conn.execute(
         "SELECT slug, name FROM movie.movie_genres WHERE movie_id = %s", (movie_id,)
     )

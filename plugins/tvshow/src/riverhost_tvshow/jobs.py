@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from riverhost import InsertOpts, Job, JobArgs, JobContext, UniqueOpts
 from riverhost_media import TmdbClient
+from riverhost_media.settings import plugin_runtime
 
 if TYPE_CHECKING:
+    from riverhost_media.typesense import TypesenseIndex
     from riverhost_tvshow.settings import TvShowSettings
 
 __all__ = [
@@ -118,19 +120,15 @@ class TvShowResources:
     """What the plugin's ``riverhost_resources`` yields: ``ctx.resources`` of its workers."""
 
     tmdb: TmdbClient
+    search_index: TypesenseIndex | None = None
+    """The Typesense collection when ``search.backend`` is typesense; None for PostgreSQL."""
 
 
 def runtime(ctx: JobContext) -> tuple[TvShowSettings, TvShowResources]:
     """The plugin's settings and resources from a worker's context, checked."""
     from riverhost_tvshow.settings import TvShowSettings
 
-    settings, resources = ctx.settings, ctx.resources
-    if not isinstance(settings, TvShowSettings) or not isinstance(resources, TvShowResources):
-        raise TypeError(
-            "the tvshow plugin's workers need its settings and resources; run them on a host "
-            f"(got settings {type(settings).__name__}, resources {type(resources).__name__})"
-        )
-    return settings, resources
+    return plugin_runtime(ctx, "tvshow", TvShowSettings, TvShowResources)
 
 
 async def library_scan(job: Job[LibraryScanArgs], ctx: JobContext) -> dict[str, Any]:

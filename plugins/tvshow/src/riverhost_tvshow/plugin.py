@@ -1,4 +1,4 @@
-"""The TV plugin's hooks: settings, resources (the TMDb client), migrations, kinds, schedules.
+"""The TV plugin's hooks: settings, resources (TMDb, Typesense), migrations, kinds, schedules.
 
 Heavy modules (the workers, httpx, guessit) are imported inside the hooks, so ``riverhost
 plugins list`` and a host that disables this plugin never pay for them.
@@ -95,12 +95,19 @@ def riverhost_periodic_jobs(settings: TvShowSettings) -> list[PeriodicJob]:
 def riverhost_resources(
     settings: TvShowSettings,
 ) -> contextlib.AbstractAsyncContextManager[TvShowResources]:
-    from riverhost_media.settings import tmdb_client
+    from riverhost_media.settings import tmdb_client, typesense_index
     from riverhost_tvshow.jobs import TvShowResources
+    from riverhost_tvshow.search import TYPESENSE_COLLECTION, TYPESENSE_FIELDS
 
     @contextlib.asynccontextmanager
     async def resources() -> AsyncIterator[TvShowResources]:
-        async with tmdb_client(settings.tmdb) as client:
-            yield TvShowResources(tmdb=client)
+        async with contextlib.AsyncExitStack() as stack:
+            client = await stack.enter_async_context(tmdb_client(settings.tmdb))
+            index = typesense_index(
+                settings.search, collection=TYPESENSE_COLLECTION, fields=TYPESENSE_FIELDS
+            )
+            if index is not None:
+                await stack.enter_async_context(index)
+            yield TvShowResources(tmdb=client, search_index=index)
 
     return resources()

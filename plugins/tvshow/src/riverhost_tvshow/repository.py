@@ -7,18 +7,26 @@ input.
 
 from __future__ import annotations
 
-import re
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from riverhost_media import ProbeResult, SeasonDetails, TvDetails, normalise_title
+from riverhost_media import (
+    LibraryFiles,
+    ProbeResult,
+    SeasonDetails,
+    Translation,
+    TvDetails,
+    genre_slug,
+    i18n_column,
+    normalise_title,
+)
 from riverhost_media.rows import ServiceFile, insert_row, media_columns, merged, update_row
 
 __all__ = [
@@ -79,53 +87,15 @@ class FileRecord:
     quality_profile: str | None = None
 
 
-@dataclass(frozen=True)
-class Translation:
-    """A series' name, overview and tagline in one language."""
-
-    title: str | None
-    overview: str | None
-    tagline: str | None
-
-
 # ---------------------------------------------------------------------------------- files
 
-# One statement per batch of walked files: marks them seen and returns what was recorded
-# (one row per path; a multi-episode file has several rows, all alike).
-_TOUCH_FILES = """
-WITH recorded AS (
-    UPDATE tvshow.episode_files SET last_scanned_at = now(), deleted_at = NULL
-    WHERE file_path = ANY(%(paths)s)
-    RETURNING file_path, file_size, file_mtime_ns
-), unmatched AS (
-    UPDATE tvshow.unmatched_files SET last_scanned_at = now()
-    WHERE file_path = ANY(%(paths)s)
-    RETURNING file_path, file_size, file_mtime_ns
-)
-SELECT DISTINCT file_path, file_size, file_mtime_ns FROM recorded
-UNION ALL
-SELECT file_path, file_size, file_mtime_ns FROM unmatched
-"""
-
-_MARK_MISSING = """
-UPDATE tvshow.episode_files SET deleted_at = now()
-WHERE library_id = %(library_id)s AND deleted_at IS NULL AND last_scanned_at < %(started)s
-  AND starts_with(file_path, %(prefix)s)
-"""
-
-_FORGET_OLD_UNMATCHED = """
-DELETE FROM tvshow.unmatched_files
-WHERE library_id = %(library_id)s AND last_scanned_at < %(started)s
-  AND starts_with(file_path, %(prefix)s)
-"""
-
-_UPSERT_UNMATCHED = """
-INSERT INTO tvshow.unmatched_files (file_path, library_id, file_size, file_mtime_ns, reason)
-VALUES (%s, %s, %s, %s, %s)
-ON CONFLICT (file_path) DO UPDATE SET
-    library_id = EXCLUDED.library_id, file_size = EXCLUDED.file_size,
-    file_mtime_ns = EXCLUDED.file_mtime_ns, reason = EXCLUDED.reason, last_scanned_at = now()
-"""
+# The statements a scan runs on the files it recorded or could not match, shared by every
+# media plugin.
+_files = LibraryFiles("tvshow", "episode_files")
+touch_files = _files.touch_files
+mark_missing_files = _files.mark_missing_files
+record_unmatched = _files.record_unmatched
+forget_unmatched = _files.forget_unmatched
 
 _UPSERT_FILE = """
 INSERT INTO tvshow.episode_files (
@@ -150,45 +120,6 @@ ON CONFLICT (file_path, episode_id) DO UPDATE SET
     match_type = EXCLUDED.match_type, last_scanned_at = now(), deleted_at = NULL
 RETURNING (xmax = 0) AS created
 """
-
-
-async def touch_files(conn: Conn, paths: Sequence[str]) -> dict[str, tuple[int, int]]:
-    """Mark recorded (and unmatched) files among ``paths`` as seen now; return path ->
-    (size, mtime_ns) as last recorded."""
-    cursor = await conn.execute(_TOUCH_FILES, {"paths": list(paths)})
-    return {row[0]: (row[1], row[2]) for row in await cursor.fetchall()}
-
-
-async def mark_missing_files(
-    conn: Conn, library_id: str, roots: Iterable[str], started: datetime
-) -> int:
-    """Mark files under ``roots`` not seen since ``started`` as deleted; return how many."""
-    removed = 0
-    for root in roots:
-        prefix = root.rstrip("/") + "/"
-        params = {"library_id": library_id, "started": started, "prefix": prefix}
-        removed += (await conn.execute(_MARK_MISSING, params)).rowcount
-        await conn.execute(_FORGET_OLD_UNMATCHED, params)
-    return removed
-
-
-async def record_unmatched(
-    conn: Conn, library_id: str, files: Sequence[tuple[str, int, int, str]]
-) -> None:
-    """Remember files (path, size, mtime_ns, reason) a scan skipped or could not match."""
-    if files:
-        async with conn.cursor() as cursor:
-            await cursor.executemany(
-                _UPSERT_UNMATCHED, [(path, library_id, *rest) for path, *rest in files]
-            )
-
-
-async def forget_unmatched(conn: Conn, paths: Sequence[str]) -> None:
-    """Forget these files as unmatched (they are matched now)."""
-    if paths:
-        await conn.execute(
-            "DELETE FROM tvshow.unmatched_files WHERE file_path = ANY(%s)", (list(paths),)
-        )
 
 
 async def drop_other_episodes(conn: Conn, path: str, keep: Sequence[uuid.UUID]) -> None:
@@ -307,19 +238,11 @@ RETURNING id
 """
 
 
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", normalise_title(name)).strip("-") or "genre"
-
-
 async def upsert_series(
     conn: Conn, details: TvDetails, translations: Mapping[str, Translation]
 ) -> tuple[uuid.UUID, bool]:
     """Write a series with its genres, credits and networks (replacing the old ones) in the
     caller's transaction; keyed by ``tmdb_id``. Returns (series id, whether it was created)."""
-
-    def i18n(field: str) -> Jsonb:
-        values = {lang: getattr(tr, field) for lang, tr in translations.items()}
-        return Jsonb({lang: value for lang, value in values.items() if value})
 
     external = details.external_ids
     params = {
@@ -336,9 +259,9 @@ async def upsert_series(
         "original_language": details.original_language,
         "tagline": details.tagline,
         "overview": details.overview,
-        "titles_i18n": i18n("title"),
-        "overviews_i18n": i18n("overview"),
-        "taglines_i18n": i18n("tagline"),
+        "titles_i18n": i18n_column(translations, "title"),
+        "overviews_i18n": i18n_column(translations, "overview"),
+        "taglines_i18n": i18n_column(translations, "tagline"),
         "age_ratings": Jsonb(details.content_ratings.ratings() if details.content_ratings else {}),
         "status": details.status,
         "type": details.type,
@@ -364,7 +287,7 @@ async def upsert_series(
             (series_id,),
         )
     async with conn.cursor() as cursor:
-        genres = [(series_id, _slug(g.name), g.name, g.id) for g in details.genres]
+        genres = [(series_id, genre_slug(g.name), g.name, g.id) for g in details.genres]
         if genres:
             await cursor.executemany(
                 "INSERT INTO tvshow.series_genres (series_id, slug, name, tmdb_genre_id) "

@@ -1,8 +1,9 @@
 """The library scan (``tvshow_library_scan``) and the file match (``tvshow_file_match``).
 
-A scan walks the library's folders (or the job's ``paths``) with :func:`riverhost_media.walk`
-a batch at a time. Per batch, one statement marks recorded files as seen and returns their size
-and mtime: unchanged files cost nothing more (unless ``force``). Each new or changed file is
+A scan (:class:`riverhost_media.MediaScanner`, the loop every media plugin shares) walks the
+library's folders (or the job's ``paths``) with :func:`riverhost_media.walk` a batch at a time.
+Per batch, one statement marks recorded files as seen and returns their size and mtime:
+unchanged files cost nothing more (unless ``force``). Each new or changed file is
 parsed (:func:`riverhost_media.parse_episode_path`: ``S01E02``, ``1x02``, ``S01E01E02``, air
 dates, absolute numbers, season folders, specials as season 0), its series found by
 :class:`Resolver` (the table by normalised title, else TMDb ``/search/tv`` and ``/tv/{id}``
@@ -25,34 +26,29 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import datetime
-from itertools import islice
 from typing import Any
-
-import psycopg
 
 from riverhost import Job, JobCancel, JobContext
 from riverhost_media import (
+    Examined,
+    MediaScanner,
     ParsedEpisode,
     ProbeError,
     ProbeFileMissingError,
     ProbeResult,
     TmdbClient,
-    TmdbError,
     TmdbNotConfiguredError,
     TmdbStatusError,
+    UnmatchedError,
     WalkedFile,
-    WalkOptions,
-    WalkProblem,
     is_video,
     match_score,
     parse_episode_path,
     probe,
     scans,
-    walk,
 )
 from riverhost_media.names import normalise_title
 from riverhost_tvshow import repository
@@ -63,16 +59,10 @@ from riverhost_tvshow.settings import LibrarySettings
 
 __all__ = ["Resolver", "UnmatchedError", "run_file_match", "run_library_scan"]
 
-KEPT_ERRORS = 100
 #: A TMDb hit scoring less than this is not the file's series.
 TMDB_THRESHOLD = 0.6
-_SCAN_NAMESPACE = uuid.UUID("0b6f3a52-2a55-4f55-8f8e-5a8c0f0d7c21")
 
 Transaction = Callable[[], AbstractAsyncContextManager[Conn]]
-
-
-class UnmatchedError(Exception):
-    """No series or episode fits a file's parsed name; the message says what was looked for."""
 
 
 @dataclass(frozen=True)
@@ -224,19 +214,6 @@ def quality_profile(parsed: ParsedEpisode, probed: ProbeResult | None) -> str | 
     return "-".join(part for part in (source, resolution) if part) or None
 
 
-@dataclass(frozen=True)
-class _Examined:
-    file: WalkedFile
-    parsed: ParsedEpisode
-    match: Match
-    probed: ProbeResult | None
-    probe_error: str | None
-
-
-def _take(items: Iterator[WalkedFile | WalkProblem], count: int) -> list[WalkedFile | WalkProblem]:
-    return list(islice(items, count))
-
-
 @dataclass
 class Totals(scans.ScanTotals):
     """A TV scan's counters: the shared ones and the series it created."""
@@ -244,8 +221,13 @@ class Totals(scans.ScanTotals):
     new_series: int = 0
 
 
-class LibraryScanner:
-    """One scan of one library's roots; :meth:`run` returns the totals."""
+class LibraryScanner(MediaScanner[ParsedEpisode, Match, Totals]):
+    """One scan of one library's roots: episodes parsed by name, found by a :class:`Resolver`."""
+
+    schema = "tvshow"
+    namespace = uuid.UUID("0b6f3a52-2a55-4f55-8f8e-5a8c0f0d7c21")
+    phase = "processing"
+    unparsed = "no series title in the file's name or folders"
 
     def __init__(
         self,
@@ -255,166 +237,52 @@ class LibraryScanner:
         roots: list[str],
         *,
         force: bool,
-        started: datetime,
         batch_size: int,
         concurrency: int,
     ) -> None:
-        self.ctx = ctx
+        super().__init__(
+            ctx,
+            library,
+            roots,
+            files=repository,
+            totals=Totals(),
+            force=force,
+            batch_size=batch_size,
+            concurrency=concurrency,
+        )
         self.resolver = resolver
-        self.library = library
-        self.roots = roots
-        self.force = force
-        self.started = started
-        self.batch_size = batch_size
-        self.totals = Totals()
-        self.errors: list[dict[str, str]] = []
-        self.unmatched = 0
-        self.samples = 0
-        self._skipped: list[tuple[str, int, int, str]] = []
-        self._slots = asyncio.Semaphore(concurrency)
         self._created: set[uuid.UUID] = set()
 
-    def _error(self, path: str, message: str) -> None:
-        self.totals.errors += 1
-        if len(self.errors) < KEPT_ERRORS:
-            self.errors.append({"path": path, "error": message})
+    def parse(self, path: str) -> ParsedEpisode | None:
+        """The series, season and episodes (or air date) from the path."""
+        return parse_episode_path(path)
 
-    async def run(self) -> Totals:
-        """Walk, examine and record; mark the files that disappeared."""
-        options = WalkOptions(
-            follow_symlinks=self.library.follow_symlinks,
-            include_hidden=self.library.include_hidden,
-            excludes=tuple(self.library.excludes),
-        )
-        walker = walk(self.roots, options)
-        failed_roots: set[str] = set()
-        while True:
-            self.ctx.raise_if_cancelled()
-            batch = await asyncio.to_thread(_take, walker, self.batch_size)
-            if not batch:
-                break
-            files: list[WalkedFile] = []
-            for item in batch:
-                if isinstance(item, WalkProblem):
-                    self._error(item.path, item.message)
-                    if item.root_failed:
-                        failed_roots.add(item.root)
-                else:
-                    files.append(item)
-            if files:
-                await self._batch(files)
-        walked = [root for root in self.roots if root not in failed_roots]
-        async with self.ctx.transaction() as conn:
-            self.totals.removed = await repository.mark_missing_files(
-                conn, self.library.id, walked, self.started
-            )
-        return self.totals
+    async def match(self, parsed: ParsedEpisode) -> Match:
+        """The file's series and episodes (see :class:`Resolver`)."""
+        return await self.resolver.match(parsed)
 
-    async def _batch(self, files: list[WalkedFile]) -> None:
-        async with self.ctx.transaction() as conn:
-            known = await repository.touch_files(conn, [file.path for file in files])
-        todo: list[WalkedFile] = []
-        for file in files:
-            if not self.force and known.get(file.path) == (file.size, file.mtime_ns):
-                self.totals.unchanged += 1
-                self.totals.scanned += 1
-            else:
-                todo.append(file)
-        self.ctx.report_progress("processing", self.totals.scanned, 0, files[-1].path)
-        try:
-            async with asyncio.TaskGroup() as group:
-                tasks = [group.create_task(self._examine(file)) for file in todo]
-        except BaseExceptionGroup as failed:
-            raise failed.exceptions[0] from None
-        found = [each for task in tasks if (each := task.result()) is not None]
-        skipped, self._skipped = self._skipped, []
-        if not found and not skipped:
-            return
+    async def record(self, conn: Conn, found: Sequence[Examined[ParsedEpisode, Match]]) -> Totals:
+        """Record every file's episodes, with a ``tvshow_search_index`` job per series that
+        changed."""
+        batch = Totals()
         changed: set[uuid.UUID] = set()
-        async with self.ctx.transaction() as conn:
-            await repository.record_unmatched(conn, self.library.id, skipped)
-            await repository.forget_unmatched(conn, [each.file.path for each in found])
-            for each in found:
-                added = await record_file(conn, each, self.library.id)
-                self.totals.added += added
-                self.totals.updated += not added
-                changed.add(each.match.series.id)
-                if each.match.series.created and each.match.series.id not in self._created:
-                    self._created.add(each.match.series.id)
-                    self.totals.new_series += 1
-            index = [SearchIndexArgs(series_id=series_id) for series_id in sorted(changed)]
-            if index:
-                await self.ctx.client.insert_many(index, conn=conn)
-
-    async def _examine(self, file: WalkedFile) -> _Examined | None:
-        async with self._slots:
-            try:
-                return await self._examine_one(file)
-            finally:
-                self.totals.scanned += 1
-                self.ctx.report_progress("processing", self.totals.scanned, 0, file.path)
-
-    async def _examine_one(self, file: WalkedFile) -> _Examined | None:
-        self.ctx.raise_if_cancelled()
-        parsed = await asyncio.to_thread(parse_episode_path, file.path)
-        if parsed is None:
-            self._unmatched(file, "no series title in the file's name or folders")
-            return None
-        if parsed.is_sample and self.library.skip_samples:
-            self.samples += 1
-            self._skipped.append((file.path, file.size, file.mtime_ns, "sample"))
-            return None
-        try:
-            match = await self.resolver.match(parsed)
-        except UnmatchedError as exc:
-            self._unmatched(file, str(exc))
-            return None
-        except TmdbNotConfiguredError as exc:
-            raise JobCancel(str(exc)) from exc
-        except TmdbStatusError as exc:
-            if exc.status == 401:
-                raise JobCancel(f"TMDb refused the credentials: {exc}") from exc
-            self._error(file.path, str(exc))
-            return None
-        except TmdbError as exc:
-            self._error(file.path, str(exc))
-            return None
-        probed, probe_error = None, None
-        if self.library.probe:
-            try:
-                probed = await probe(file.path)
-            except ProbeFileMissingError:
-                self._error(file.path, "the file disappeared between the walk and the probe")
-                return None
-            except ProbeError as exc:
-                probe_error = str(exc)
-                self._error(file.path, probe_error)
-        return _Examined(file, parsed, match, probed, probe_error)
-
-    def _unmatched(self, file: WalkedFile, reason: str) -> None:
-        self.unmatched += 1
-        self._error(file.path, reason)
-        self._skipped.append((file.path, file.size, file.mtime_ns, reason))
-
-    def output(self, scan_id: uuid.UUID) -> dict[str, Any]:
-        """The job's output: the counters and the first errors."""
-        return {
-            "scan_id": str(scan_id),
-            "library_id": self.library.id,
-            "total_files": self.totals.scanned,
-            "added": self.totals.added,
-            "updated": self.totals.updated,
-            "unchanged": self.totals.unchanged,
-            "removed": self.totals.removed,
-            "new_series": self.totals.new_series,
-            "samples_skipped": self.samples,
-            "unmatched": self.unmatched,
-            "errors_count": self.totals.errors,
-            "errors": self.errors[:10],
-        }
+        for each in found:
+            added = await record_file(conn, each, self.library.id)
+            batch.added += added
+            batch.updated += not added
+            changed.add(each.match.series.id)
+            if each.match.series.created and each.match.series.id not in self._created:
+                self._created.add(each.match.series.id)
+                batch.new_series += 1
+        index = [SearchIndexArgs(series_id=series_id) for series_id in sorted(changed)]
+        if index:
+            await self.ctx.client.insert_many(index, conn=conn)
+        return batch
 
 
-async def record_file(conn: Conn, each: _Examined, library_id: str | None) -> bool:
+async def record_file(
+    conn: Conn, each: Examined[ParsedEpisode, Match], library_id: str | None
+) -> bool:
     """Record a file's row for each episode it holds; True if the file is new."""
     await repository.drop_other_episodes(conn, each.file.path, each.match.episode_ids)
     created = False
@@ -432,13 +300,6 @@ async def record_file(conn: Conn, each: _Examined, library_id: str | None) -> bo
         )
         created = await repository.upsert_file(conn, record) or created
     return created
-
-
-def _scan_uuid(scan_id: str, job_id: int) -> uuid.UUID:
-    try:
-        return uuid.UUID(scan_id)
-    except ValueError:
-        return uuid.uuid5(_SCAN_NAMESPACE, f"{job_id}:{scan_id}")
 
 
 async def run_library_scan(job: Job[LibraryScanArgs], ctx: JobContext) -> dict[str, Any]:
@@ -459,16 +320,6 @@ async def run_library_scan(job: Job[LibraryScanArgs], ctx: JobContext) -> dict[s
             raise JobCancel(f"no configured library ({known}) holds {args.paths[0]!r}")
     else:
         raise JobCancel("a scan needs a library_id or paths")
-    roots = args.paths or library.paths
-    relative = [path for path in roots if not os.path.isabs(path)]
-    if relative:
-        raise JobCancel(f"scan paths must be absolute, got {relative}")
-    roots = [os.path.normpath(path) for path in roots]
-    scan_id = _scan_uuid(args.scan_id, job.id)
-    async with ctx.transaction() as conn:
-        started = await scans.start_scan(
-            conn, "tvshow", scan_id, library.id, job.id, force=args.force
-        )
     resolver = Resolver(
         ctx.transaction, resources.tmdb, settings.tmdb.languages, auto_create=args.auto_create
     )
@@ -476,32 +327,12 @@ async def run_library_scan(job: Job[LibraryScanArgs], ctx: JobContext) -> dict[s
         ctx,
         resolver,
         library,
-        roots,
+        args.paths or library.paths,
         force=args.force,
-        started=started,
         batch_size=settings.scan_batch_size,
         concurrency=settings.scan_concurrency,
     )
-    try:
-        totals = await scanner.run()
-    except BaseException as exc:
-        message = f"{type(exc).__name__}: {exc}".rstrip(": ")
-        try:
-            await asyncio.shield(_record_failure(ctx, scan_id, scanner, message))
-        except (OSError, psycopg.Error) as record_exc:
-            ctx.log.error("tvshow.scan_record_failed", scan_id=str(scan_id), error=str(record_exc))
-        raise
-    async with ctx.transaction() as conn:
-        await scans.complete_scan(conn, "tvshow", scan_id, totals, scanner.errors)
-    ctx.report_progress("completed", totals.scanned, totals.scanned, library.id)
-    return scanner.output(scan_id)
-
-
-async def _record_failure(
-    ctx: JobContext, scan_id: uuid.UUID, scanner: LibraryScanner, message: str
-) -> None:
-    async with ctx.transaction() as conn:
-        await scans.fail_scan(conn, "tvshow", scan_id, scanner.totals, scanner.errors, message)
+    return await scanner.scan(job.id, args.scan_id)
 
 
 async def run_file_match(job: Job[FileMatchArgs], ctx: JobContext) -> dict[str, Any]:
@@ -560,7 +391,7 @@ async def run_file_match(job: Job[FileMatchArgs], ctx: JobContext) -> dict[str, 
         except ProbeError as exc:
             probe_error = str(exc)
     file = WalkedFile(os.path.dirname(path), path, info.st_size, info.st_mtime_ns)
-    examined = _Examined(file, parsed, match, probed, probe_error)
+    examined = Examined(file, parsed, match, probed, probe_error)
     async with ctx.transaction() as conn:
         await repository.forget_unmatched(conn, [path])
         await record_file(conn, examined, library.id if library else None)

@@ -6,21 +6,78 @@ configuration, so names and foreign titles match as written) of its titles and t
 episode titles (D), plus ``has_file``. ``tvshow_search_index`` indexes one series (the seed's
 was a stub) or, with ``full_reindex``, rebuilds the whole index in one transaction (readers
 see the old index until the new one commits). With neither set there is nothing to do and the
-job says so. Typesense is refused at configuration time until it is written.
+job says so. With ``search.backend: typesense`` the same worker sends series documents
+(:func:`series_documents`) to a Typesense collection (``tvshows`` by default) through
+:class:`riverhost_media.search.TypesenseBackend`; a Typesense that is down fails the attempt
+(retried), a document it refuses (4xx) cancels with the reason.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from riverhost import Job, JobContext
-from riverhost_media import normalise_title
-from riverhost_tvshow.jobs import SearchIndexArgs, runtime
+from riverhost_media import TypesenseError, normalise_title
+from riverhost_media.search import SearchBackend, TypesenseBackend, permanent_or_raise
+from riverhost_media.typesense import TypesenseIndex
+from riverhost_tvshow.jobs import SearchIndexArgs, TvShowResources, runtime
 from riverhost_tvshow.repository import Conn
 
-__all__ = ["SearchHit", "index_series", "reindex_all", "run_search_index", "search_series"]
+__all__ = [
+    "TYPESENSE_COLLECTION",
+    "TYPESENSE_FIELDS",
+    "PostgresSearch",
+    "SearchHit",
+    "index_series",
+    "reindex_all",
+    "run_search_index",
+    "search_backend",
+    "search_series",
+    "search_series_typesense",
+    "series_documents",
+]
+
+TYPESENSE_COLLECTION = "tvshows"
+TYPESENSE_FIELDS: list[dict[str, Any]] = [
+    {"name": "title", "type": "string"},
+    {"name": "original_title", "type": "string", "optional": True},
+    {"name": "titles", "type": "string[]", "optional": True},
+    {"name": "year", "type": "int32", "optional": True},
+    {"name": "genres", "type": "string[]", "optional": True, "facet": True},
+    {"name": "networks", "type": "string[]", "optional": True, "facet": True},
+    {"name": "people", "type": "string[]", "optional": True},
+    {"name": "overview", "type": "string", "optional": True},
+    {"name": "has_file", "type": "bool", "optional": True},
+]
+_QUERY_BY = ["title", "original_title", "titles", "people", "genres", "networks", "overview"]
+
+_DOCUMENTS = """
+SELECT jsonb_strip_nulls(jsonb_build_object(
+    'id', s.id::text, 'title', s.title, 'original_title', s.original_title, 'year', s.year,
+    'overview', s.overview,
+    'titles', (SELECT coalesce(jsonb_agg(DISTINCT t.v), '[]') FROM (
+        SELECT value AS v FROM jsonb_each_text(s.titles_i18n)
+        UNION SELECT s.title_norm UNION SELECT s.original_title_norm) t WHERE t.v IS NOT NULL),
+    'genres', (SELECT coalesce(jsonb_agg(g.name ORDER BY g.name), '[]')
+               FROM tvshow.series_genres g WHERE g.series_id = s.id),
+    'networks', (SELECT coalesce(jsonb_agg(n.name ORDER BY n.name), '[]')
+                 FROM tvshow.series_networks sn JOIN tvshow.networks n ON n.id = sn.network_id
+                 WHERE sn.series_id = s.id),
+    'people', (SELECT coalesce(jsonb_agg(c.name ORDER BY c.cast_order NULLS LAST), '[]')
+               FROM tvshow.series_credits c
+               WHERE c.series_id = s.id AND c.credit_type = 'cast' AND c.cast_order < 20),
+    'has_file', EXISTS (SELECT 1 FROM tvshow.episode_files f
+                        JOIN tvshow.episodes e ON e.id = f.episode_id
+                        WHERE e.series_id = s.id AND f.deleted_at IS NULL)
+))
+FROM tvshow.series s
+WHERE s.deleted_at IS NULL AND (%(all)s OR s.id = ANY(%(ids)s)) AND s.id > %(after)s
+ORDER BY s.id
+LIMIT %(limit)s
+"""
 
 _INDEX = """
 INSERT INTO tvshow.search_documents (series_id, title, year, has_file, document, indexed_at)
@@ -94,21 +151,86 @@ async def search_series(conn: Conn, query: str, *, limit: int = 20) -> list[Sear
     return [SearchHit(*row) for row in await cursor.fetchall()]
 
 
+async def series_documents(
+    conn: Conn, ids: Sequence[uuid.UUID] | None, *, batch: int = 500
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """Typesense documents of these series (None = all live ones), ``batch`` at a time."""
+    after = uuid.UUID(int=0)
+    while True:
+        params = {"all": ids is None, "ids": list(ids or []), "after": after, "limit": batch}
+        rows = await (await conn.execute(_DOCUMENTS, params)).fetchall()
+        if not rows:
+            return
+        documents = [row[0] for row in rows]
+        yield documents
+        if len(rows) < batch:
+            return
+        after = uuid.UUID(documents[-1]["id"])
+
+
+async def search_series_typesense(
+    index: TypesenseIndex, query: str, *, limit: int = 20
+) -> list[SearchHit]:
+    """Series matching ``query`` in the Typesense collection, best first."""
+    found = await index.search(query, query_by=_QUERY_BY, limit=limit)
+    return [
+        SearchHit(
+            uuid.UUID(doc["id"]),
+            doc["title"],
+            doc.get("year"),
+            bool(doc.get("has_file")),
+            float(score),
+        )
+        for doc, score in found
+    ]
+
+
+class PostgresSearch:
+    """The default backend: ``tvshow.search_documents`` in the job database."""
+
+    name = "postgres"
+
+    async def index(self, conn: Conn, ids: Sequence[uuid.UUID]) -> int:
+        return await index_series(conn, list(ids))
+
+    async def remove(self, conn: Conn, ids: Sequence[uuid.UUID]) -> int:
+        cursor = await conn.execute(
+            "DELETE FROM tvshow.search_documents WHERE series_id = ANY(%s)", (list(ids),)
+        )
+        return cursor.rowcount
+
+    async def reindex(self, conn: Conn) -> int:
+        return await reindex_all(conn)
+
+
+def search_backend(resources: TvShowResources) -> SearchBackend:
+    """The backend the settings chose: Typesense when the resources hold its index."""
+    if resources.search_index is not None:
+        return TypesenseBackend(resources.search_index, series_documents)
+    return PostgresSearch()
+
+
 async def run_search_index(job: Job[SearchIndexArgs], ctx: JobContext) -> dict[str, Any]:
-    """The ``tvshow_search_index`` worker (PostgreSQL backend)."""
-    runtime(ctx)
+    """The ``tvshow_search_index`` worker (either backend)."""
+    _, resources = runtime(ctx)
+    backend = search_backend(resources)
     args = job.args
     if not args.full_reindex and args.series_id is None:
         return {"operation": "none", "reason": "neither series_id nor full_reindex was given"}
     operation = "reindex" if args.full_reindex else "index"
     ctx.report_progress(operation, 0, 1, str(args.series_id or "all"))
     async with ctx.transaction() as conn:
-        if args.full_reindex:
-            count = await reindex_all(conn)
-        else:
-            assert args.series_id is not None
-            count = await index_series(conn, [args.series_id])
+        try:
+            if args.full_reindex:
+                count = await backend.reindex(conn)
+            else:
+                assert args.series_id is not None
+                count = await backend.index(conn, [args.series_id])
+        except TypesenseError as error:
+            permanent_or_raise(error)
         output: dict[str, Any] = {"operation": operation, "indexed": count}
+        if backend.name != "postgres":
+            output["backend"] = backend.name
         if count == 0 and args.series_id is not None and not args.full_reindex:
             output["reason"] = f"series {args.series_id} does not exist (or was deleted)"
         ctx.report_progress("completed", 1, 1, operation)
