@@ -65,6 +65,7 @@ from riverhost import (
 )
 from riverhost_media.probe import resolution_label
 from riverhost_media.rows import ServiceFile
+from riverhost_media.settings import HttpUrl
 
 __all__ = [
     "MAX_LISTED",
@@ -302,7 +303,7 @@ class ArrSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    base_url: str
+    base_url: HttpUrl
     """The app's address; requests go to ``{base_url}/api/v3``."""
     api_key: SecretStr | None = None
     """Sent as ``X-Api-Key`` (Settings > General > Security)."""
@@ -317,13 +318,6 @@ class ArrSettings(BaseModel):
     """Tries per request on 5xx and transport errors."""
     retry_wait_max: Duration = timedelta(seconds=10)
     timeout: Duration = timedelta(seconds=30)
-
-    @field_validator("base_url")
-    @classmethod
-    def _http(cls, url: str) -> str:
-        if not url.startswith(("http://", "https://")):
-            raise ValueError(f"must be an http:// or https:// URL, got {url!r}")
-        return url.rstrip("/")
 
     @field_validator("sync_interval")
     @classmethod

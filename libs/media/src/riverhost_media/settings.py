@@ -14,10 +14,18 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from riverhost import Duration, JobContext
 from riverhost_media.tmdb import DEFAULT_BASE_URL, TmdbClient, normalise_language
@@ -25,15 +33,29 @@ from riverhost_media.typesense import TypesenseIndex
 from riverhost_media.walk import DEFAULT_EXCLUDES
 
 __all__ = [
+    "HttpUrl",
     "LibrarySettings",
     "MediaSettings",
     "SearchSettings",
     "TmdbSettings",
     "TypesenseSettings",
+    "http_url",
     "plugin_runtime",
     "tmdb_client",
     "typesense_index",
 ]
+
+
+def http_url(url: str) -> str:
+    """``url`` without its trailing slash, if it is an ``http(s)://host[:port]`` URL."""
+    parsed = urlsplit(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ValueError(f"must be an http(s)://host:port URL, got {url!r}")
+    return url.rstrip("/")
+
+
+HttpUrl = Annotated[str, AfterValidator(http_url)]
+"""A setting's ``http(s)://host[:port]`` address (trailing slash dropped)."""
 
 
 class LibrarySettings(BaseModel):
@@ -95,7 +117,7 @@ class TypesenseSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    url: str
+    url: HttpUrl
     """The node, ``http(s)://host:port`` (e.g. http://localhost:8108)."""
     api_key: SecretStr
     collection: str | None = Field(
@@ -106,14 +128,6 @@ class TypesenseSettings(BaseModel):
     """The client's own retries of a 5xx or a refused connection, before the attempt fails."""
     retry_interval: Duration = timedelta(milliseconds=500)
     timeout: Duration = timedelta(seconds=10)
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, url: str) -> str:
-        parsed = urlsplit(url)
-        if parsed.scheme not in ("http", "https") or not parsed.hostname:
-            raise ValueError(f"must be an http(s)://host:port URL, got {url!r}")
-        return url.rstrip("/")
 
     @field_validator("api_key")
     @classmethod

@@ -4,6 +4,7 @@ integration has, :class:`~riverhost_media.arr.ArrSettings`, with Radarr's defaul
 from __future__ import annotations
 
 from riverhost_media.arr import ArrSettings
+from riverhost_media.settings import HttpUrl
 
 __all__ = ["RadarrSettings"]
 
@@ -11,4 +12,4 @@ __all__ = ["RadarrSettings"]
 class RadarrSettings(ArrSettings):
     """``plugins.radarr``."""
 
-    base_url: str = "http://localhost:7878"
+    base_url: HttpUrl = "http://localhost:7878"

@@ -4,6 +4,7 @@ integration has, :class:`~riverhost_media.arr.ArrSettings`, with Sonarr's defaul
 from __future__ import annotations
 
 from riverhost_media.arr import ArrSettings
+from riverhost_media.settings import HttpUrl
 
 __all__ = ["SonarrSettings"]
 
@@ -11,4 +12,4 @@ __all__ = ["SonarrSettings"]
 class SonarrSettings(ArrSettings):
     """``plugins.sonarr``."""
 
-    base_url: str = "http://localhost:8989"
+    base_url: HttpUrl = "http://localhost:8989"
