@@ -9,7 +9,7 @@ import psycopg
 from helpers import migrated, run
 
 from riverhost_media import Credits, MovieDetails, ProbeResult
-from riverhost_media.arrtesting import forget_jobs, rows
+from riverhost_media.arrtesting import declared_kinds, forget_jobs, rows
 from riverhost_movie import repository
 from riverhost_radarr import plugin
 from riverhost_radarr.jobs import RadarrSyncArgs
@@ -25,16 +25,7 @@ FILES = (
 def test_the_kinds_are_declared_as_the_issue_has_them(plugin_registry):
     registry = plugin_registry(("radarr", plugin), settings={"radarr": {"sync_interval": "6h"}})
 
-    declared = {
-        name: (
-            kind.spec.queue,
-            kind.spec.timeout,
-            kind.max_attempts,
-            kind.spec.unique.by_period if kind.spec.unique else None,
-        )
-        for name, kind in registry.kinds.items()
-    }
-    assert declared == {
+    assert declared_kinds(registry) == {
         "radarr_sync": ("high", timedelta(minutes=10), 5, timedelta(minutes=5)),
         "radarr_webhook": ("high", timedelta(minutes=1), 5, None),
     }

@@ -10,9 +10,8 @@ import pytest
 from fake_radarr import WEBHOOKS
 from helpers import PLUGINS, SECRET, migrated, settings
 
-from riverhost.config import load_config
 from riverhost.registry import registry_from_objects
-from riverhost_media.arrtesting import Served, rows
+from riverhost_media.arrtesting import Served, post_without_secret, rows, trigger_sync
 
 HEADERS = {"X-Webhook-Secret": SECRET}
 
@@ -113,26 +112,17 @@ def test_a_wrong_or_missing_secret_and_a_malformed_body_are_refused(served):
 
 
 def test_without_a_webhook_secret_there_is_no_route(database_url, radarr):
-    config = settings(radarr)
-    del config["radarr"]["webhook_secret"]
-    registry = registry_from_objects(*PLUGINS, settings=config)
-    with Served(registry, database_url) as running:
-        answer = httpx.post(running.url + "/api/v1/webhooks/radarr", json=WEBHOOKS["Grab"])
+    answer = post_without_secret(
+        PLUGINS, settings(radarr), database_url, "radarr", WEBHOOKS["Grab"]
+    )
 
     assert answer.status_code == 404
 
 
 def test_the_admin_trigger_inserts_a_full_sync_once(database_url, radarr):
     migrated(database_url, radarr)
-    registry = registry_from_objects(
-        *PLUGINS,
-        config=load_config(environ={"RIVERHOST_HTTP__TOKENS__OPS": "tok"}),
-    )
-    url_path = "/api/v1/admin/integrations/radarr/sync"
-    with Served(registry, database_url) as running:
-        without = httpx.post(running.url + url_path)
-        first = httpx.post(running.url + url_path, headers={"Authorization": "Bearer tok"})
-        again = httpx.post(running.url + url_path, headers={"Authorization": "Bearer tok"})
+
+    without, first, again = trigger_sync(PLUGINS, database_url, "radarr")
 
     assert without.status_code == 401
     assert first.status_code == again.status_code == 202

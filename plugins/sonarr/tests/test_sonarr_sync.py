@@ -9,7 +9,7 @@ from datetime import timedelta
 import psycopg
 from sonarr_helpers import PLUGINS, migrated, run
 
-from riverhost_media.arrtesting import forget_jobs, rows
+from riverhost_media.arrtesting import declared_kinds, forget_jobs, rows
 from riverhost_sonarr import plugin
 from riverhost_sonarr.jobs import SonarrSyncArgs
 from riverhost_tvshow import repository
@@ -41,16 +41,7 @@ def snapshot(url: str) -> list[list[dict[str, object]]]:
 def test_the_kinds_are_declared_as_the_issue_has_them(plugin_registry):
     registry = plugin_registry(("sonarr", plugin), settings={"sonarr": {"sync_interval": "6h"}})
 
-    declared = {
-        name: (
-            kind.spec.queue,
-            kind.spec.timeout,
-            kind.max_attempts,
-            kind.spec.unique.by_period if kind.spec.unique else None,
-        )
-        for name, kind in registry.kinds.items()
-    }
-    assert declared == {
+    assert declared_kinds(registry) == {
         "sonarr_sync": ("high", timedelta(minutes=10), 5, timedelta(minutes=5)),
         "sonarr_webhook": ("high", timedelta(minutes=1), 5, None),
     }

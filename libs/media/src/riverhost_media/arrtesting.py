@@ -163,3 +163,49 @@ def forget_jobs(url: str) -> None:
 def rows(url: str, query: str, *params: object) -> list[dict[str, Any]]:
     with psycopg.connect(url, row_factory=dict_row) as conn:
         return conn.execute(query, params).fetchall()
+
+
+def declared_kinds(registry: Registry) -> dict[str, tuple[Any, ...]]:
+    """Each kind's (queue, timeout, max attempts, unique period)."""
+    return {
+        name: (
+            kind.spec.queue,
+            kind.spec.timeout,
+            kind.max_attempts,
+            kind.spec.unique.by_period if kind.spec.unique else None,
+        )
+        for name, kind in registry.kinds.items()
+    }
+
+
+def trigger_sync(plugins: list[tuple[str, object]], database_url: str, app: str) -> Any:
+    """POST the admin trigger ``/api/v1/admin/integrations/{app}/sync`` without a token, then
+    twice with one; return the three answers."""
+    from riverhost.config import load_config
+    from riverhost.registry import registry_from_objects
+
+    config = load_config(environ={"RIVERHOST_HTTP__TOKENS__OPS": "tok"})
+    registry = registry_from_objects(*plugins, config=config)
+    path = f"/api/v1/admin/integrations/{app}/sync"
+    token = {"Authorization": "Bearer tok"}
+    with Served(registry, database_url) as running:
+        without = httpx.post(running.url + path)
+        first = httpx.post(running.url + path, headers=token)
+        again = httpx.post(running.url + path, headers=token)
+    return without, first, again
+
+
+def post_without_secret(
+    plugins: list[tuple[str, object]],
+    settings: dict[str, dict[str, Any]],
+    database_url: str,
+    app: str,
+    body: dict[str, Any],
+) -> httpx.Response:
+    """POST ``body`` to the app's webhook route with ``webhook_secret`` not set."""
+    from riverhost.registry import registry_from_objects
+
+    section = {k: v for k, v in settings[app].items() if k != "webhook_secret"}
+    registry = registry_from_objects(*plugins, settings={**settings, app: section})
+    with Served(registry, database_url) as running:
+        return httpx.post(running.url + f"/api/v1/webhooks/{app}", json=body)
