@@ -837,21 +837,21 @@ WITH RECURSIVE kinds(kind) AS (
           SELECT k.kind FROM riverhost_host, jsonb_object_keys(kinds) AS k(kind)
           WHERE stopped_at IS NULL AND heartbeat_at >= now() - %(lapse)s::interval)
 )
-SELECT j.queue, u.kind, count(*)
-FROM unserved AS u
-CROSS JOIN LATERAL (
-    SELECT queue FROM river_job
-    WHERE kind = u.kind AND state IN ('available', 'retryable', 'scheduled')
-) AS j
-GROUP BY j.queue, u.kind
-ORDER BY j.queue, u.kind
+SELECT queue, kind, count(*)
+FROM river_job
+WHERE kind IN (SELECT kind FROM unserved) AND state IN ('available', 'retryable', 'scheduled')
+GROUP BY queue, kind
+ORDER BY queue, kind
 """
 """Waiting jobs whose kind no live host serves (they wait for a host with that plugin).
 
 The kinds in the table are listed first by skipping through ``river_job_kind`` (one probe a
-kind, not a read of every waiting job), and waiting jobs are counted only for kinds no live
-host serves: nothing at all when every kind is served. Reading every waiting job's row to
-group it took 113 ms on a table with 80,000 of them."""
+kind), and waiting jobs are counted only for kinds no live host serves; when every kind is
+served the semi-join's inner side is empty and the waiting jobs are never read. On 1,000,000
+jobs (83,000 waiting, 20 kinds, this machine): all served 141 -> 0.9 ms, one unserved 185 ->
+147 ms, none served (no live host, e.g. ``riverhost serve`` alone) 221 -> 192 ms. (A per-kind
+lateral scan of ``river_job_kind`` was tried and read whole histories: 264 ms with none
+served.)"""
 
 HOST_CONTROL: LiteralString = """
 SELECT pg_notify(current_schema() || '.riverhost_control',
