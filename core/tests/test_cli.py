@@ -339,11 +339,12 @@ def test_tables_print_kinds_and_queues_with_control_characters_escaped(database_
 
 
 def a_live_host_serving(database_url: str, *queues: str) -> None:
-    """A riverhost_host row with a fresh heartbeat, as a running host writes it."""
+    """A riverhost_host row with a fresh heartbeat, as a running host writes it; dated an hour
+    ahead, so it stays live however slowly the commands of the test start on a busy machine."""
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(
-            "INSERT INTO riverhost_host (id, hostname, pid, version, queues) "
-            "VALUES ('host-1', 'test', 1, 'test', %s)",
+            "INSERT INTO riverhost_host (id, hostname, pid, version, queues, heartbeat_at) "
+            "VALUES ('host-1', 'test', 1, 'test', %s, now() + interval '1 hour')",
             (psycopg.types.json.Jsonb(dict.fromkeys(queues, 10)),),
         )
 
