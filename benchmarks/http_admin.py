@@ -310,7 +310,7 @@ def explain_statements(url: str) -> dict[str, Any]:
     statements["JOB_EVENTS_RUNNING"] = (sql.SQL(queries.JOB_EVENTS_RUNNING), None)
     statements["JOB_EVENTS_FINALIZED"] = (
         sql.SQL(queries.JOB_EVENTS_FINALIZED),
-        {"after": datetime.now(UTC) - timedelta(minutes=10)},
+        {"after": datetime.now(UTC) - timedelta(minutes=10), "after_id": 0, "limit": 500},
     )
     out: dict[str, Any] = {}
     with psycopg.connect(url, autocommit=True) as conn:
