@@ -11,7 +11,10 @@ connection each, kept alive) POST the reference's ``Download`` body (the radarr 
 fixture ``webhooks.json``) to ``/api/v1/webhooks/radarr`` for ``--seconds`` each, after a
 second of warm-up. Each answer is timed from send to the 202, and each 202 means the
 ``radarr_webhook`` job was committed (the route inserts it in the request's transaction);
-the jobs in the table are counted afterwards against the 202s. Nothing works the jobs.
+the jobs in the table are counted afterwards against the 202s. Nothing works the jobs. Also
+recorded: each process's CPU per request and the share of the wall time its threads were
+runnable but waiting for a core (``/proc/<pid>/task/*/schedstat``), which says how much of
+the latency a shared machine added.
 
 Part 2 (full sync): a Radarr with ``--movies`` movies, each with a file (the reference's
 MovieResource, the radarr plugin's test fake ``FakeRadarr``), served on loopback by a child
@@ -147,6 +150,17 @@ def serving(url: str) -> Iterator[tuple[str, int]]:
         proc.wait()
 
 
+def _waited_s(pid: int) -> float:
+    """Seconds the process's threads have spent runnable but waiting for a core
+    (``/proc/<pid>/task/*/schedstat``'s second field): on a shared machine, the share of
+    the wall time it is starved."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/task/{task}/schedstat") as stat:
+            total += int(stat.read().split()[1])
+    return total / 1e9
+
+
 def _cpu_s(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
@@ -196,8 +210,11 @@ def webhook_part(server: str, options: argparse.Namespace) -> dict[str, Any]:
                 with psycopg.connect(url, autocommit=True) as conn:
                     before = conn.execute("SELECT count(*) FROM river_job").fetchone()[0]  # type: ignore[index]
                 cpu0, own0 = _cpu_s(pid), time.process_time()
+                wait0, own_wait0 = _waited_s(pid), _waited_s(os.getpid())
                 got = asyncio.run(_post_for(base, body, clients, options.seconds))
                 cpu, own = _cpu_s(pid) - cpu0, time.process_time() - own0
+                wait, own_wait = _waited_s(pid) - wait0, _waited_s(os.getpid()) - own_wait0
+                wall = got["wall_s"] + 1.0  # with the warm-up second
                 with psycopg.connect(url, autocommit=True) as conn:
                     after = conn.execute(  # type: ignore[index]
                         "SELECT count(*) FROM river_job WHERE kind = 'radarr_webhook'"
@@ -218,6 +235,9 @@ def webhook_part(server: str, options: argparse.Namespace) -> dict[str, Any]:
                     # both include the warm-up second's requests: an upper bound
                     "server_cpu_ms_per_request": round(cpu * 1000 / max(len(ms), 1), 2),
                     "client_cpu_ms_per_request": round(own * 1000 / max(len(ms), 1), 2),
+                    # seconds runnable without a core (summed over threads) per wall second
+                    "server_run_queue_wait_share": round(wait / wall, 2),
+                    "client_run_queue_wait_share": round(own_wait / wall, 2),
                 }
                 _say(f"webhook, {clients} client(s): {row}")
     return out
