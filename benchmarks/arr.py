@@ -1,6 +1,6 @@
 """The *arr plugins: webhook intake to a committed job, and a full library sync on loopback.
 
-    python -m benchmarks.arr                                  # ~2-3 minutes
+    python -m benchmarks.arr                                  # ~5 minutes on 2 shared cores
     python -m benchmarks.arr --seconds 3 --movies 500 --series 100   # a quick look
     python -m benchmarks.arr --skip-webhook                   # the syncs only
 
