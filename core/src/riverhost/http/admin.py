@@ -21,7 +21,7 @@ from riverhost.db import queries
 from riverhost.errors import InsertError, validation_message
 from riverhost.http.app import AppState, refusals, state_of
 from riverhost.http.webhooks import WebhookAnswer
-from riverhost.job import JobProgress
+from riverhost.job import JobProgress, QueueInfo
 from riverhost.kinds import JobState
 from riverhost.registry import RegisteredAction, Registry
 from riverhost.views import (
@@ -275,12 +275,19 @@ async def events(
 
 @router.get("/queues", summary="Queues with their unfinished jobs per state")
 async def list_queues(state: State) -> list[QueueView]:
-    return [QueueView.of(queue) for queue in await state.client.list_queues()]
+    """Reused for a moment between readers (see :class:`~riverhost.http.app.Recent`)."""
+    queues = await state.queues.get(lambda: _queues(state))
+    return [QueueView.of(queue) for queue in queues]
+
+
+async def _queues(state: AppState) -> list[QueueInfo]:
+    return list(await state.client.list_queues())
 
 
 @router.post("/queues/{name}/pause", summary="Pause a queue for the whole fleet ('*': all)")
 async def pause_queue(name: str, state: State, who: Actor) -> list[QueueView]:
     await state.client.pause_queue(name)
+    state.queues.forget()
     await activity.record(state.pool, who, "api", "pause", queue=name)
     return await list_queues(state)
 
@@ -288,6 +295,7 @@ async def pause_queue(name: str, state: State, who: Actor) -> list[QueueView]:
 @router.post("/queues/{name}/resume", summary="Resume a queue for the whole fleet ('*': all)")
 async def resume_queue(name: str, state: State, who: Actor) -> list[QueueView]:
     await state.client.resume_queue(name)
+    state.queues.forget()
     await activity.record(state.pool, who, "api", "resume", queue=name)
     return await list_queues(state)
 

@@ -8,8 +8,11 @@ Nothing a client sends becomes a 500.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
 import psycopg
 from fastapi import FastAPI, Request
@@ -23,21 +26,60 @@ from riverhost.client import AsyncClient
 from riverhost.errors import InsertError, JobNotFoundError, JobRunningError
 from riverhost.http.auth import Auth
 from riverhost.http.events import FleetEvents
+from riverhost.job import QueueInfo
 from riverhost.registry import Registry
 
-__all__ = ["AppState", "ErrorAnswer", "create_app", "refusals", "state_of"]
+__all__ = [
+    "QUEUES_TTL",
+    "AppState",
+    "ErrorAnswer",
+    "Recent",
+    "create_app",
+    "refusals",
+    "state_of",
+]
+
+T = TypeVar("T")
+
+
+class Recent(Generic[T]):
+    """The last answer of an expensive read, reused for ``ttl`` seconds, one read at a time:
+    every open dashboard reloads the queues every 3 s, and counting the waiting jobs no live
+    host serves reads every waiting job when no host runs (~150-200 ms on 1,000,000 jobs)."""
+
+    def __init__(self, ttl: float) -> None:
+        self._ttl = ttl
+        self._value: T | None = None
+        self._at = -1e9
+        self._lock = asyncio.Lock()
+
+    async def get(self, read: Callable[[], Awaitable[T]]) -> T:
+        async with self._lock:
+            if self._value is None or time.monotonic() - self._at > self._ttl:
+                self._value = await read()
+                self._at = time.monotonic()
+            return self._value
+
+    def forget(self) -> None:
+        """Read afresh next time (this server just changed what it holds)."""
+        self._value = None
+
+
+QUEUES_TTL = 2.0
+"""Seconds the queue list is reused between readers of this server."""
 
 
 @dataclass
 class AppState:
     """What every route reaches: the registry, a pool and client on the database, the event
-    stream, and the token check."""
+    stream, the token check, and the recent queue list."""
 
     registry: Registry
     pool: AsyncConnectionPool[Any]
     client: AsyncClient
     events: FleetEvents
     auth: Auth
+    queues: Recent[list[QueueInfo]] = field(default_factory=lambda: Recent(QUEUES_TTL))
 
 
 def state_of(request: Request) -> AppState:
