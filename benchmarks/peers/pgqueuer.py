@@ -8,9 +8,9 @@ allows, ``concurrency // 2``: one dequeue fills half the slots and one status-lo
 (``JobStatusLogBuffer(max_size=batch_size)``) acknowledges as many jobs. Capping it at the
 default 10 made every worker above c=20 fetch and acknowledge 10 jobs per round trip and ran
 PgQueuer below its best.
-In the mix, entrypoints stand for queues (``concurrency_limit`` = the queue's workers) and
-``dequeue_timeout`` is 1 s. A finished job is deleted from ``pgqueuer`` and logged
-``successful`` in ``pgqueuer_log``, which is what is counted.
+In the mix, entrypoints stand for queues (``concurrency_limit`` = the queue's workers), the
+batch is half of all their workers and ``dequeue_timeout`` is 1 s. A finished job is deleted
+from ``pgqueuer`` and logged ``successful`` in ``pgqueuer_log``, which is what is counted.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ class PgQueuerDriver(Driver):
         # A retried job is due a second later; without a shorter fallback wait the worker
         # sleeps up to dequeue_timeout (30 s) for it. 1 s matches riverhost's poll interval.
         await qm.run(
-            batch_size=10, max_concurrent_tasks=total, dequeue_timeout=timedelta(seconds=1)
+            batch_size=total // 2, max_concurrent_tasks=total, dequeue_timeout=timedelta(seconds=1)
         )
 
 
