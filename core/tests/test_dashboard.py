@@ -14,9 +14,9 @@ import engine_plugin
 import httpx
 import pytest
 import webhook_plugin
-from served import Served
 
 from riverhost.config import load_config
+from riverhost.http.testing import Served
 from riverhost.registry import registry_from_objects
 
 CHROMIUM = os.environ.get("RIVERHOST_CHROMIUM", "/usr/bin/chromium")

@@ -16,13 +16,13 @@ import psycopg
 import pytest
 import webhook_plugin
 from engine_plugin import LongStepArgs
-from served import Served
 
 from riverhost.config import load_config
 from riverhost.db.migrate import migrate
 from riverhost.errors import RegistryError
 from riverhost.http.auth import HttpConfigError, check_listen
 from riverhost.http.server import _bind
+from riverhost.http.testing import Served
 from riverhost.registry import registry_from_objects
 from riverhost.testing import command_environment
 

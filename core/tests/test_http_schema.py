@@ -14,9 +14,9 @@ from pathlib import Path
 
 import engine_plugin
 import webhook_plugin
-from served import Served
 
 from riverhost.config import load_config
+from riverhost.http.testing import Served
 from riverhost.registry import registry_from_objects
 
 CHECKS = ",".join(

@@ -10,21 +10,19 @@ subclass answers its resources in :meth:`FakeArr.route`.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-import threading
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import psycopg
 from psycopg.rows import dict_row
 
+from riverhost.http.testing import Served as ServedBase
+
 if TYPE_CHECKING:
     from werkzeug import Request, Response
 
-    from riverhost.engine.host import Host
-    from riverhost.http import HttpServer
     from riverhost.registry import Registry
 
 __all__ = ["FakeArr", "Served", "forget_jobs", "json_response", "not_found", "rows"]
@@ -76,38 +74,8 @@ class FakeArr:
         return answer or json_response({"message": f"no route {path}"}, 404)
 
 
-class Served:
-    """The HTTP server (and, when asked, a host) on a thread of the test process, on loopback
-    and a real database: ``with Served(registry, url, host=True) as served: ...``."""
-
-    def __init__(self, registry: Registry, url: str, *, host: bool = False) -> None:
-        self.registry = registry
-        self.database_url = url
-        self.with_host = host
-        self.host: Host | None = None
-        self.server: HttpServer | None = None
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="served", daemon=True)
-        self._host_task: asyncio.Task[None] | None = None
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return self.server.base_url
-
-    def call(self, coroutine: Any, timeout: float = 30) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
-
-    def finished(self, ids: list[int]) -> list[Any]:
-        """The jobs ``ids`` once each has ended its attempt (``riverhost.testing``'s rows)."""
-        from riverhost.client import AsyncClient
-        from riverhost.testing import wait_for_jobs
-
-        async def wait() -> list[Any]:
-            async with await AsyncClient.connect(self.database_url, max_size=1) as client:
-                return list(await wait_for_jobs(client, ids))
-
-        return list(self.call(wait()))
+class Served(ServedBase):
+    """:class:`riverhost.http.testing.Served` with a replay of webhook bodies."""
 
     def replay(
         self, path: str, bodies: dict[str, Any], headers: dict[str, str]
@@ -120,38 +88,6 @@ class Served:
         }
         ids = {name: a.json()["job_id"] for name, a in answers.items() if a.json().get("job_id")}
         return answers, dict(zip(ids, self.finished(list(ids.values())), strict=True))
-
-    async def _start(self) -> None:
-        from riverhost.engine.host import Host
-        from riverhost.http import HttpServer
-
-        self.server = HttpServer(self.registry, self.database_url, "127.0.0.1:0")
-        await self.server.start()
-        if self.with_host:
-            self.host = Host(self.registry, self.database_url)
-            self._host_task = asyncio.create_task(self.host.run())
-            await asyncio.wait_for(self.host.ready.wait(), 30)
-
-    async def _stop(self) -> None:
-        if self.host is not None and self._host_task is not None:
-            self.host.stop()
-            self.host.stop()
-            await self._host_task
-        if self.server is not None:
-            await self.server.stop()
-
-    def __enter__(self) -> Served:
-        self._thread.start()
-        self.call(self._start())
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            self.call(self._stop())
-        finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(10)
-            self._loop.close()
 
 
 def forget_jobs(url: str) -> None:

@@ -1,19 +1,28 @@
-"""The HTTP server (and, when asked, a host) running on a thread of the test process, on
-loopback and a real database, for tests that talk to it over real HTTP."""
+"""The HTTP server (and, when asked, a host) on a thread of the test process, for tests that
+talk to it over real HTTP on loopback and a real database.
+
+``with Served(registry, database_url, host=True) as served: httpx.get(served.url + "/healthz")``.
+Core's tests and the plugins' webhook tests share it; it lives beside the server because
+:mod:`riverhost.testing` sits below the HTTP layer.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Coroutine
 from typing import Any
 
 from riverhost.engine.host import Host
-from riverhost.http import HttpServer
+from riverhost.http.server import HttpServer
 from riverhost.registry import Registry
+
+__all__ = ["Served"]
 
 
 class Served:
-    """``with Served(registry, url, host=True) as served: httpx.get(served.url + "/healthz")``."""
+    """The server (and a host, with ``host=True``) run until the ``with`` block ends; the host
+    is stopped hard, so a test's long jobs do not hold its end."""
 
     def __init__(self, registry: Registry, url: str, *, host: bool = False) -> None:
         self.registry = registry
@@ -27,11 +36,24 @@ class Served:
 
     @property
     def url(self) -> str:
+        """The server's base URL (``http://127.0.0.1:<port>``)."""
         assert self.server is not None
         return self.server.base_url
 
-    def call(self, coroutine: Any, timeout: float = 30) -> Any:
+    def call(self, coroutine: Coroutine[Any, Any, Any], timeout: float = 30) -> Any:
+        """Run ``coroutine`` on the server's event loop and return its result."""
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
+
+    def finished(self, ids: list[int]) -> list[Any]:
+        """The jobs ``ids`` once each has ended its attempt."""
+        from riverhost.client import AsyncClient
+        from riverhost.testing import wait_for_jobs
+
+        async def wait() -> list[Any]:
+            async with await AsyncClient.connect(self.database_url, max_size=1) as client:
+                return list(await wait_for_jobs(client, ids))
+
+        return list(self.call(wait()))
 
     async def _start(self) -> None:
         self.server = HttpServer(self.registry, self.database_url, "127.0.0.1:0")
