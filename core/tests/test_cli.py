@@ -391,3 +391,19 @@ def test_pausing_a_queue_no_host_ever_served_is_refused_unless_asked_to_create_i
     assert created.returncode == 0, created.stderr
     assert again.returncode == 0, again.stderr
     assert listed["no_such_queue"]["paused"] is True
+
+
+def test_an_insert_of_a_mistyped_kind_suggests_the_declared_one(database_url, riverhost):
+    result = riverhost(
+        "jobs",
+        "insert",
+        "alpha_sacn",
+        '{"path": "/"}',
+        dists=("rh-test-alpha",),
+        env={"RIVERHOST_DATABASE_URL": database_url},
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "no loaded plugin declares kind 'alpha_sacn' (did you mean 'alpha_scan'?)" in (
+        result.stderr
+    )

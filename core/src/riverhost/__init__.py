@@ -14,6 +14,7 @@ from riverhost.args import InsertOpts, JobArgs, RawArgs
 from riverhost.client import AsyncClient, Client, InsertParams, JobFilter
 from riverhost.db.migrate import Migration, migrations_from_package
 from riverhost.durations import Duration
+from riverhost.errors import RegistryError, RiverhostError
 from riverhost.events import Event
 from riverhost.hookspecs import PROJECT
 from riverhost.job import AttemptError, InsertResult, Job, JobPage, JobProgress
@@ -53,8 +54,10 @@ __all__ = [
     "PeriodicJob",
     "QueueSpec",
     "RawArgs",
+    "RegistryError",
     "RetryPolicy",
     "RiverDefaultRetry",
+    "RiverhostError",
     "UniqueOpts",
     "WebhookContext",
     "WebhookRoute",

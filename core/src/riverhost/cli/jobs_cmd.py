@@ -3,6 +3,7 @@ them, through the same client Python callers use."""
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -176,9 +177,11 @@ def insert(
             err=True,
         )
     if registered is None:
+        close = difflib.get_close_matches(kind, registry.kinds, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
         click.echo(
-            f"note: no loaded plugin declares kind {kind!r}; inserted as given, for a host "
-            "that has its plugin",
+            f"note: no loaded plugin declares kind {kind!r}{hint}; inserted as given, for a "
+            "host that has its plugin",
             err=True,
         )
     if as_json:
