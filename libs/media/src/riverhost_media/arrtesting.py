@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import psycopg
-from psycopg.rows import dict_row
 
 from riverhost.http.testing import Served as ServedBase
+from riverhost_media.testing import rows
 
 if TYPE_CHECKING:
     from werkzeug import Request, Response
@@ -94,11 +94,6 @@ def forget_jobs(url: str) -> None:
     """Delete every job: a sync is unique by args for 5m, and a test may run it twice."""
     with psycopg.connect(url) as conn:
         conn.execute("DELETE FROM river_job")
-
-
-def rows(url: str, query: str, *params: object) -> list[dict[str, Any]]:
-    with psycopg.connect(url, row_factory=dict_row) as conn:
-        return conn.execute(query, params).fetchall()
 
 
 def declared_kinds(registry: Registry) -> dict[str, tuple[Any, ...]]:

@@ -13,6 +13,7 @@ memory. Needs the ``test`` extra
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import os
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
     from pytest_httpserver import HTTPServer
     from werkzeug import Request, Response
 
+    from riverhost import JobArgs
+    from riverhost.testing import JobRun
+
 __all__ = [
     "API_KEY",
     "DEFAULT_MOVIES",
@@ -39,6 +43,9 @@ __all__ = [
     "FakeTypesense",
     "make_video",
     "movie_body",
+    "plugin_settings",
+    "rows",
+    "run_job",
     "series_body",
 ]
 
@@ -715,3 +722,45 @@ class FakeTypesense:
                 "search_time_ms": 0,
             }
         )
+
+
+def plugin_settings(
+    plugin: str, library_id: str, tmdb: FakeTmdb, *paths: str | os.PathLike[str], **library: Any
+) -> dict[str, dict[str, Any]]:
+    """A media plugin's section: one library of ``paths`` (and ``library``'s options) and the
+    fake TMDb, in English and German."""
+    return {
+        plugin: {
+            "libraries": [{"id": library_id, "paths": [str(p) for p in paths], **library}],
+            "tmdb": {
+                "api_key": API_KEY,
+                "base_url": tmdb.base_url,
+                "languages": ["en", "de"],
+                "retry_wait_max": "10ms",
+            },
+        }
+    }
+
+
+def run_job(
+    plugin: str,
+    hooks: object,
+    url: str,
+    config: Mapping[str, Mapping[str, object]],
+    args: JobArgs,
+) -> JobRun:
+    """Work one job of ``args`` on a registry of the one plugin (its ``hooks`` module)."""
+    from riverhost.registry import registry_from_objects
+    from riverhost.testing import work_one_job
+
+    registry = registry_from_objects((plugin, hooks), settings=config)
+    return asyncio.run(work_one_job(registry, url, args))
+
+
+def rows(url: str, query: str, *params: object) -> list[dict[str, Any]]:
+    """The rows of ``query`` in the database at ``url``, as dicts."""
+    import psycopg
+    from psycopg.rows import dict_row
+
+    with psycopg.connect(url, row_factory=dict_row) as conn:
+        return conn.execute(query, params).fetchall()
