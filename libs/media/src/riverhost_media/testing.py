@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from werkzeug import Request, Response
 
     from riverhost import JobArgs
+    from riverhost.registry import Registry
     from riverhost.testing import JobRun
 
 __all__ = [
@@ -41,11 +42,13 @@ __all__ = [
     "TYPESENSE_API_KEY",
     "FakeTmdb",
     "FakeTypesense",
+    "declared_kinds",
     "make_video",
     "movie_body",
     "plugin_settings",
     "rows",
     "run_job",
+    "schema_tables",
     "series_body",
 ]
 
@@ -764,3 +767,24 @@ def rows(url: str, query: str, *params: object) -> list[dict[str, Any]]:
 
     with psycopg.connect(url, row_factory=dict_row) as conn:
         return conn.execute(query, params).fetchall()
+
+
+def declared_kinds(registry: Registry) -> dict[str, tuple[Any, ...]]:
+    """Each kind's (queue, timeout, max attempts, unique period)."""
+    return {
+        name: (
+            kind.spec.queue,
+            kind.spec.timeout,
+            kind.max_attempts,
+            kind.spec.unique.by_period if kind.spec.unique else None,
+        )
+        for name, kind in registry.kinds.items()
+    }
+
+
+def schema_tables(url: str, schema: str) -> set[str]:
+    """The tables of ``schema`` in the database at ``url``."""
+    return {row["table_name"] for row in rows(url, _TABLES, schema)}
+
+
+_TABLES = "SELECT table_name FROM information_schema.tables WHERE table_schema = %s"
