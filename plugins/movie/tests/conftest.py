@@ -1,21 +1,5 @@
-"""Fixtures of the movie plugin's tests: riverhost's, plus a TMDb on loopback."""
+"""Fixtures of the movie plugin's tests: riverhost's, plus a TMDb and a Typesense on loopback."""
 
 from __future__ import annotations
 
-import pytest
-
-from riverhost_media.testing import FakeTmdb, FakeTypesense
-
-pytest_plugins = ["riverhost.testing"]
-
-
-@pytest.fixture
-def tmdb(httpserver):
-    """A TMDb-shaped server on loopback with the default movies."""
-    return FakeTmdb(httpserver)
-
-
-@pytest.fixture
-def typesense(httpserver):
-    """A Typesense-shaped server on loopback (same server as the TMDb fake, other paths)."""
-    return FakeTypesense(httpserver)
+pytest_plugins = ["riverhost.testing", "riverhost_media.fixtures"]

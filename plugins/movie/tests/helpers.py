@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from pathlib import Path
 
-import psycopg
-from psycopg.rows import dict_row
-
-from riverhost.registry import registry_from_objects
-from riverhost.testing import JobRun, work_one_job
-from riverhost_media.testing import API_KEY, make_video
+from riverhost.testing import JobRun
+from riverhost_media.testing import make_video, plugin_settings, run_job
+from riverhost_media.testing import rows as rows  # the tests' own import of it
 from riverhost_movie import plugin
 from riverhost_movie.jobs import LibraryScanArgs
 
@@ -32,30 +28,14 @@ def build_library(root: Path) -> Path:
 
 
 def settings(tmdb, *paths: Path | str, **library: object) -> dict[str, dict[str, object]]:
-    return {
-        "movie": {
-            "libraries": [{"id": "films", "paths": [str(p) for p in paths], **library}],
-            "tmdb": {
-                "api_key": API_KEY,
-                "base_url": tmdb.base_url,
-                "languages": ["en", "de"],
-                "retry_wait_max": "10ms",
-            },
-        }
-    }
+    return plugin_settings("movie", "films", tmdb, *paths, **library)
 
 
 def run(url: str, config: dict[str, dict[str, object]], args) -> JobRun:
-    registry = registry_from_objects(("movie", plugin), settings=config)
-    return asyncio.run(work_one_job(registry, url, args))
+    return run_job("movie", plugin, url, config, args)
 
 
 def scan(url: str, config, **args: object) -> JobRun:
     """A scan job with a fresh scan_id (scans are unique by args for 10 minutes)."""
     args.setdefault("library_id", "films")
     return run(url, config, LibraryScanArgs(scan_id=str(uuid.uuid4()), **args))
-
-
-def rows(url: str, query: str, *params: object) -> list[dict[str, object]]:
-    with psycopg.connect(url, row_factory=dict_row) as conn:
-        return conn.execute(query, params).fetchall()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import psycopg
 import pytest
 
 from riverhost.db.migrate import migrate
 from riverhost.errors import RegistryError
+from riverhost_media.testing import declared_kinds, schema_tables
 from riverhost_movie import plugin
 from riverhost_movie.jobs import LibraryScanArgs, SearchIndexArgs
 
@@ -16,16 +16,7 @@ from riverhost_movie.jobs import LibraryScanArgs, SearchIndexArgs
 def test_the_four_kinds_are_declared_as_the_seeds_have_them(plugin_registry):
     registry = plugin_registry(("movie", plugin))
 
-    declared = {
-        name: (
-            kind.spec.queue,
-            kind.spec.timeout,
-            kind.max_attempts,
-            kind.spec.unique.by_period if kind.spec.unique else None,
-        )
-        for name, kind in registry.kinds.items()
-    }
-    assert declared == {
+    assert declared_kinds(registry) == {
         "movie_library_scan": ("bulk", timedelta(minutes=30), 3, timedelta(minutes=10)),
         "metadata_refresh_movie": ("default", timedelta(minutes=5), 5, timedelta(minutes=30)),
         "movie_file_match": ("default", timedelta(minutes=5), 3, None),
@@ -88,11 +79,7 @@ def test_the_migrations_create_the_movie_schema(plugin_registry, database_url):
 
     migrate(database_url, lines=list(registry.migrations.values()))
 
-    with psycopg.connect(database_url) as conn:
-        rows = conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'movie'"
-        ).fetchall()
-    assert {row[0] for row in rows} >= {
+    assert schema_tables(database_url, "movie") >= {
         "movies",
         "movie_files",
         "movie_credits",

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-import psycopg
 import pytest
 
 from riverhost.db.migrate import migrate
 from riverhost.errors import RegistryError
+from riverhost_media.testing import declared_kinds, schema_tables
 from riverhost_tvshow import plugin
 from riverhost_tvshow.jobs import (
     FileMatchArgs,
@@ -23,16 +23,7 @@ from riverhost_tvshow.jobs import (
 def test_the_five_kinds_are_declared_as_the_seeds_have_them(plugin_registry):
     registry = plugin_registry(("tvshow", plugin))
 
-    declared = {
-        name: (
-            kind.spec.queue,
-            kind.spec.timeout,
-            kind.max_attempts,
-            kind.spec.unique.by_period if kind.spec.unique else None,
-        )
-        for name, kind in registry.kinds.items()
-    }
-    assert declared == {
+    assert declared_kinds(registry) == {
         "tvshow_library_scan": ("bulk", timedelta(minutes=30), 3, timedelta(minutes=10)),
         "tvshow_metadata_refresh": ("default", timedelta(minutes=15), 5, timedelta(minutes=30)),
         "tvshow_file_match": ("default", timedelta(minutes=5), 3, None),
@@ -98,11 +89,7 @@ def test_the_migrations_create_the_tvshow_schema(plugin_registry, database_url):
 
     migrate(database_url, lines=list(registry.migrations.values()))
 
-    with psycopg.connect(database_url) as conn:
-        rows = conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'tvshow'"
-        ).fetchall()
-    assert {row[0] for row in rows} >= {
+    assert schema_tables(database_url, "tvshow") >= {
         "series",
         "seasons",
         "episodes",

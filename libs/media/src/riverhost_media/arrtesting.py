@@ -16,16 +16,23 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import psycopg
-from psycopg.rows import dict_row
 
 from riverhost.http.testing import Served as ServedBase
+from riverhost_media.testing import declared_kinds, rows
 
 if TYPE_CHECKING:
     from werkzeug import Request, Response
 
-    from riverhost.registry import Registry
 
-__all__ = ["FakeArr", "Served", "forget_jobs", "json_response", "not_found", "rows"]
+__all__ = [
+    "FakeArr",
+    "Served",
+    "declared_kinds",
+    "forget_jobs",
+    "json_response",
+    "not_found",
+    "rows",
+]
 
 
 def json_response(body: Any, status: int = 200, mimetype: str = "application/json") -> Response:
@@ -94,24 +101,6 @@ def forget_jobs(url: str) -> None:
     """Delete every job: a sync is unique by args for 5m, and a test may run it twice."""
     with psycopg.connect(url) as conn:
         conn.execute("DELETE FROM river_job")
-
-
-def rows(url: str, query: str, *params: object) -> list[dict[str, Any]]:
-    with psycopg.connect(url, row_factory=dict_row) as conn:
-        return conn.execute(query, params).fetchall()
-
-
-def declared_kinds(registry: Registry) -> dict[str, tuple[Any, ...]]:
-    """Each kind's (queue, timeout, max attempts, unique period)."""
-    return {
-        name: (
-            kind.spec.queue,
-            kind.spec.timeout,
-            kind.max_attempts,
-            kind.spec.unique.by_period if kind.spec.unique else None,
-        )
-        for name, kind in registry.kinds.items()
-    }
 
 
 def trigger_sync(plugins: list[tuple[str, object]], database_url: str, app: str) -> Any:

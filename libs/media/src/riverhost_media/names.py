@@ -12,14 +12,19 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
+
+from riverhost_media.errors import UnmatchedError
 
 __all__ = [
     "ParsedEpisode",
     "ParsedName",
+    "best_tmdb_hit",
+    "looked_for",
     "match_score",
     "normalise_title",
     "parse_episode_path",
@@ -237,3 +242,50 @@ def match_score(
     if years is None:
         return similarity
     return similarity * 0.6 + years * 0.4
+
+
+def looked_for(title: str, year: int | None) -> str:
+    """A parsed title (and year) as an unmatched file's reason names it."""
+    return f"{title!r}" + (f" ({year})" if year else "")
+
+
+class TmdbHit(Protocol):
+    """A TMDb search result: a movie's or a series'."""
+
+    @property
+    def year(self) -> int | None: ...
+    @property
+    def popularity(self) -> float: ...
+
+
+H = TypeVar("H", bound=TmdbHit)
+
+
+async def best_tmdb_hit(
+    search: Callable[[int | None], Awaitable[Sequence[H]]],
+    title: str,
+    year: int | None,
+    *,
+    titles: Callable[[H], list[str]],
+    what: str,
+    describe: Callable[[H], str],
+    threshold: float,
+) -> tuple[float, H]:
+    """TMDb's best result for a parsed title and its score: ``search`` (given the year, then,
+    when that finds nothing, None) ranked by :func:`match_score` on ``titles``, the more
+    popular first on a tie. :class:`UnmatchedError` names the ``what`` (movie, series) when
+    TMDb finds nothing or the best (as ``describe`` says it) scores below ``threshold``."""
+    hits = await search(year)
+    if not hits and year is not None:
+        hits = await search(None)
+    wanted = looked_for(title, year)
+    if not hits:
+        raise UnmatchedError(f"TMDb knows no {what} called {wanted}")
+    ranked = [(match_score(title, year, titles(hit), hit.year), hit) for hit in hits]
+    score, best = max(ranked, key=lambda pair: (pair[0], pair[1].popularity))
+    if score < threshold:
+        raise UnmatchedError(
+            f"no TMDb {what} close to {wanted}: the best, {describe(best)}, "
+            f"scores {score:.2f} < {threshold}"
+        )
+    return score, best

@@ -11,20 +11,24 @@ Typesense error that no retry would fix (a 4xx about a document) into ``JobCance
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, NoReturn, Protocol
 
 import psycopg
 
-from riverhost import JobCancel
+from riverhost import JobCancel, JobContext
 from riverhost_media.errors import TypesenseError
+from riverhost_media.names import normalise_title
 from riverhost_media.typesense import TypesenseIndex
 
 __all__ = [
     "DocumentSource",
     "SearchBackend",
     "TypesenseBackend",
+    "fulltext_rows",
+    "keyset_documents",
     "permanent_or_raise",
+    "run_on_backend",
 ]
 
 Conn = psycopg.AsyncConnection[Any]
@@ -88,3 +92,53 @@ def permanent_or_raise(error: TypesenseError) -> NoReturn:
     if error.retryable:
         raise error
     raise JobCancel(str(error)) from error
+
+
+async def fulltext_rows(
+    conn: Conn, statement: str, query: str, *, limit: int
+) -> list[tuple[Any, ...]]:
+    """The rows of a plugin's full-text ``statement`` for ``query`` in web-search syntax:
+    ``%(raw)s`` is the query as typed, ``%(plain)s`` its normalised title form."""
+    params = {"raw": query, "plain": normalise_title(query), "limit": limit}
+    cursor = await conn.execute(statement, params)
+    return await cursor.fetchall()
+
+
+async def keyset_documents(
+    conn: Conn, statement: str, ids: Sequence[uuid.UUID] | None, *, batch: int
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """A plugin's Typesense documents for these ids (None = all live ones), ``batch`` at a
+    time: ``statement`` returns one JSON document a row, ordered by id, after ``%(after)s``
+    (keyset paging), at most ``%(limit)s``, for ``%(all)s`` or ``%(ids)s``."""
+    after = uuid.UUID(int=0)
+    while True:
+        params = {"all": ids is None, "ids": list(ids or []), "after": after, "limit": batch}
+        rows = await (await conn.execute(statement, params)).fetchall()
+        if not rows:
+            return
+        documents = [row[0] for row in rows]
+        yield documents
+        if len(rows) < batch:
+            return
+        after = uuid.UUID(documents[-1]["id"])
+
+
+async def run_on_backend(
+    ctx: JobContext,
+    backend: SearchBackend,
+    operation: str,
+    work: Callable[[Conn], Awaitable[dict[str, Any]]],
+) -> dict[str, Any]:
+    """A search-index worker's operation in one transaction: ``work`` does it on ``backend``
+    and says the output; a Typesense error cancels or is retried (:func:`permanent_or_raise`);
+    the output names a backend other than PostgreSQL; the job completes in the transaction."""
+    async with ctx.transaction() as conn:
+        try:
+            output = await work(conn)
+        except TypesenseError as error:
+            permanent_or_raise(error)
+        if backend.name != "postgres":
+            output["backend"] = backend.name
+        ctx.report_progress("completed", 1, 1, operation)
+        await ctx.complete_tx(conn, output)
+    return output

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
@@ -35,6 +36,7 @@ from riverhost_media.walk import DEFAULT_EXCLUDES
 __all__ = [
     "HttpUrl",
     "LibrarySettings",
+    "MediaResources",
     "MediaSettings",
     "SearchSettings",
     "TmdbSettings",
@@ -223,6 +225,16 @@ def typesense_index(
         retry_interval=ts.retry_interval.total_seconds(),
         timeout=ts.timeout.total_seconds(),
     )
+
+
+@dataclass(frozen=True)
+class MediaResources:
+    """What a media plugin's ``riverhost_resources`` yields: ``ctx.resources`` of its workers;
+    subclassed per plugin (``MovieResources``, ``TvShowResources``)."""
+
+    tmdb: TmdbClient
+    search_index: TypesenseIndex | None = None
+    """The Typesense collection when ``search.backend`` is typesense; None for PostgreSQL."""
 
 
 S = TypeVar("S", bound=MediaSettings)

@@ -13,6 +13,7 @@ memory. Needs the ``test`` extra
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import os
@@ -30,6 +31,10 @@ if TYPE_CHECKING:
     from pytest_httpserver import HTTPServer
     from werkzeug import Request, Response
 
+    from riverhost import JobArgs
+    from riverhost.registry import Registry
+    from riverhost.testing import JobRun
+
 __all__ = [
     "API_KEY",
     "DEFAULT_MOVIES",
@@ -37,8 +42,13 @@ __all__ = [
     "TYPESENSE_API_KEY",
     "FakeTmdb",
     "FakeTypesense",
+    "declared_kinds",
     "make_video",
     "movie_body",
+    "plugin_settings",
+    "rows",
+    "run_job",
+    "schema_tables",
     "series_body",
 ]
 
@@ -715,3 +725,66 @@ class FakeTypesense:
                 "search_time_ms": 0,
             }
         )
+
+
+def plugin_settings(
+    plugin: str, library_id: str, tmdb: FakeTmdb, *paths: str | os.PathLike[str], **library: Any
+) -> dict[str, dict[str, Any]]:
+    """A media plugin's section: one library of ``paths`` (and ``library``'s options) and the
+    fake TMDb, in English and German."""
+    return {
+        plugin: {
+            "libraries": [{"id": library_id, "paths": [str(p) for p in paths], **library}],
+            "tmdb": {
+                "api_key": API_KEY,
+                "base_url": tmdb.base_url,
+                "languages": ["en", "de"],
+                "retry_wait_max": "10ms",
+            },
+        }
+    }
+
+
+def run_job(
+    plugin: str,
+    hooks: object,
+    url: str,
+    config: Mapping[str, Mapping[str, object]],
+    args: JobArgs,
+) -> JobRun:
+    """Work one job of ``args`` on a registry of the one plugin (its ``hooks`` module)."""
+    from riverhost.registry import registry_from_objects
+    from riverhost.testing import work_one_job
+
+    registry = registry_from_objects((plugin, hooks), settings=config)
+    return asyncio.run(work_one_job(registry, url, args))
+
+
+def rows(url: str, query: str, *params: object) -> list[dict[str, Any]]:
+    """The rows of ``query`` in the database at ``url``, as dicts."""
+    import psycopg
+    from psycopg.rows import dict_row
+
+    with psycopg.connect(url, row_factory=dict_row) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+def declared_kinds(registry: Registry) -> dict[str, tuple[Any, ...]]:
+    """Each kind's (queue, timeout, max attempts, unique period)."""
+    return {
+        name: (
+            kind.spec.queue,
+            kind.spec.timeout,
+            kind.max_attempts,
+            kind.spec.unique.by_period if kind.spec.unique else None,
+        )
+        for name, kind in registry.kinds.items()
+    }
+
+
+def schema_tables(url: str, schema: str) -> set[str]:
+    """The tables of ``schema`` in the database at ``url``."""
+    return {row["table_name"] for row in rows(url, _TABLES, schema)}
+
+
+_TABLES = "SELECT table_name FROM information_schema.tables WHERE table_schema = %s"

@@ -11,18 +11,15 @@ or :mod:`riverhost_movie.search`.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import field_validator
 
 from riverhost import InsertOpts, Job, JobArgs, JobContext, UniqueOpts
-from riverhost_media import TmdbClient
-from riverhost_media.settings import plugin_runtime
+from riverhost_media.settings import MediaResources, plugin_runtime
 
 if TYPE_CHECKING:
-    from riverhost_media.typesense import TypesenseIndex
     from riverhost_movie.settings import MovieSettings
 
 __all__ = [
@@ -107,13 +104,8 @@ class SearchIndexArgs(JobArgs):
         return ZERO_UUID if value is None else value
 
 
-@dataclass(frozen=True)
-class MovieResources:
+class MovieResources(MediaResources):
     """What the plugin's ``riverhost_resources`` yields: ``ctx.resources`` of its workers."""
-
-    tmdb: TmdbClient
-    search_index: TypesenseIndex | None = None
-    """The Typesense collection when ``search.backend`` is typesense; None for PostgreSQL."""
 
 
 def runtime(ctx: JobContext) -> tuple[MovieSettings, MovieResources]:

@@ -31,8 +31,10 @@ from riverhost_media import (
     ProbeError,
     ProbeFileMissingError,
     ProbeResult,
+    SearchMovieResult,
     TmdbClient,
     UnmatchedError,
+    best_tmdb_hit,
     is_video,
     match_score,
     normalise_title,
@@ -126,23 +128,20 @@ class Matcher:
             if score >= EXISTING_THRESHOLD:
                 return Match(match_type="title", confidence=round(score, 3), movie_id=best.id)
         language = self._languages[0]
-        found = await self._tmdb.search_movie(parsed.title, year=parsed.year, language=language)
-        hits = found.results
-        if not hits and parsed.year is not None:
-            hits = (await self._tmdb.search_movie(parsed.title, language=language)).results
-        looked_for = f"{parsed.title!r}" + (f" ({parsed.year})" if parsed.year else "")
-        if not hits:
-            raise UnmatchedError(f"TMDb knows no movie called {looked_for}")
-        ranked = [
-            (match_score(parsed.title, parsed.year, [h.title, h.original_title or ""], h.year), h)
-            for h in hits
-        ]
-        score, hit = max(ranked, key=lambda pair: (pair[0], pair[1].popularity))
-        if score < TMDB_THRESHOLD:
-            raise UnmatchedError(
-                f"no TMDb movie close to {looked_for}: the best, {hit.title!r} "
-                f"({hit.year or 'no year'}), scores {score:.2f} < {TMDB_THRESHOLD}"
-            )
+
+        async def search(year: int | None) -> list[SearchMovieResult]:
+            found = await self._tmdb.search_movie(parsed.title, year=year, language=language)
+            return found.results
+
+        score, hit = await best_tmdb_hit(
+            search,
+            parsed.title,
+            parsed.year,
+            titles=lambda h: [h.title, h.original_title or ""],
+            what="movie",
+            describe=lambda h: f"{h.title!r} ({h.year or 'no year'})",
+            threshold=TMDB_THRESHOLD,
+        )
         async with self._transaction() as conn:
             cursor = await conn.execute(
                 "SELECT id FROM movie.movies WHERE tmdb_id = %s AND deleted_at IS NULL", (hit.id,)

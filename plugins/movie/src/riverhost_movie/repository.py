@@ -15,7 +15,6 @@ from datetime import date
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from riverhost_media import (
@@ -29,7 +28,17 @@ from riverhost_media import (
     normalise_title,
     scans,
 )
-from riverhost_media.rows import ServiceFile, insert_row, media_columns, merged, update_row
+from riverhost_media.rows import (
+    ServiceFile,
+    Sync,
+    TitleRow,
+    fetch_row,
+    insert_row,
+    merge_service_file,
+    merged,
+    scanned_file_columns,
+    update_row,
+)
 
 __all__ = [
     "FileRecord",
@@ -56,15 +65,8 @@ __all__ = [
 Conn = psycopg.AsyncConnection[Any]
 
 
-@dataclass(frozen=True, slots=True)
-class MovieCandidate:
-    """A movie a file's parsed title may name."""
-
-    id: uuid.UUID
-    title: str
-    original_title: str | None
-    year: int | None
-    tmdb_id: int | None
+MovieCandidate = TitleRow
+"""A movie a file's parsed title may name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,22 +131,10 @@ RETURNING (xmax = 0) AS created
 
 async def upsert_file(conn: Conn, record: FileRecord) -> bool:
     """Record a file (insert or update by path); True if it is new."""
-    probe = record.probe or ProbeResult()
     params = {
-        "id": uuid.uuid4(),
+        **scanned_file_columns(record),
         "movie_id": record.movie_id,
-        "library_id": record.library_id,
-        "file_path": record.path,
-        "file_name": record.path.rsplit("/", 1)[-1],
-        "file_size": record.size,
-        "file_mtime_ns": record.mtime_ns,
-        "quality_profile": record.quality_profile,
-        "probe_error": record.probe_error,
-        "match_type": record.match_type,
         "match_confidence": record.confidence,
-        **probe.model_dump(exclude={"duration_seconds", "framerate"}),
-        "duration_seconds": probe.duration_seconds,
-        "framerate": probe.framerate,
     }
     row = await (await conn.execute(_UPSERT_FILE, params)).fetchone()
     return bool(row and row[0])
@@ -188,11 +178,9 @@ async def movie_candidates(conn: Conn, title: str) -> list[MovieCandidate]:
 
 async def movie_by_id(conn: Conn, movie_id: uuid.UUID) -> dict[str, Any] | None:
     """One movie's row (not deleted), as a dict."""
-    async with conn.cursor(row_factory=dict_row) as cursor:
-        await cursor.execute(
-            "SELECT * FROM movie.movies WHERE id = %s AND deleted_at IS NULL", (movie_id,)
-        )
-        return await cursor.fetchone()
+    return await fetch_row(
+        conn, "SELECT * FROM movie.movies WHERE id = %s AND deleted_at IS NULL", (movie_id,)
+    )
 
 
 _UPSERT_MOVIE = """
@@ -312,9 +300,6 @@ async def upsert_movie(
 # file the scan recorded keeps its probe, Radarr only fills gaps and links its file id. Only
 # what differs is written, so syncing an unchanged library writes nothing.
 
-Sync = str
-"""What a sync did to one row: ``added``, ``updated`` or ``unchanged``."""
-
 
 @dataclass(frozen=True)
 class RadarrMovie:
@@ -366,9 +351,7 @@ async def sync_radarr_movie(conn: Conn, movie: RadarrMovie) -> tuple[uuid.UUID, 
     """Merge one Radarr movie into ``movie.movies`` (see above); return its id and what
     changed."""
     params = {"tmdb_id": movie.tmdb_id, "radarr_id": movie.radarr_id}
-    async with conn.cursor(row_factory=dict_row) as cursor:
-        await cursor.execute(_FIND_RADARR_MOVIE, params)
-        row = await cursor.fetchone()
+    row = await fetch_row(conn, _FIND_RADARR_MOVIE, params)
     wanted = {field: getattr(movie, field) for field in _MOVIE_FIELDS}
     if row is None:
         movie_id = uuid.uuid4()
@@ -437,38 +420,25 @@ async def sync_radarr_file(conn: Conn, movie_id: uuid.UUID, file: RadarrFile) ->
     return what changed. A renamed file keeps its row; a row the rename left behind is marked
     deleted."""
     params = {"path": file.path, "file_id": file.file_id}
-    async with conn.cursor(row_factory=dict_row) as cursor:
-        await cursor.execute(_FIND_RADARR_FILE, params)
-        row = await cursor.fetchone()
-    wanted = media_columns(file)
-    identity = {
-        "movie_id": movie_id,
-        "file_path": file.path,
-        "file_name": file.path.rsplit("/", 1)[-1],
-        "file_size": file.size,
-        "radarr_file_id": file.file_id,
-    }
+    row = await fetch_row(conn, _FIND_RADARR_FILE, params)
+    row_id, sync = await merge_service_file(
+        conn,
+        "movie",
+        "movie_files",
+        row,
+        file,
+        service="radarr",
+        identity={"movie_id": movie_id},
+        new={"match_confidence": 1.0},
+    )
     if row is None:
-        values = {
-            "id": uuid.uuid4(),
-            **identity,
-            **wanted,
-            "file_mtime_ns": 0,
-            "match_type": "radarr",
-            "match_confidence": 1.0,
-        }
-        await insert_row(conn, "movie", "movie_files", values)
-        return "added"
-    changes = merged(row, wanted, owned=row["match_type"] == "radarr")
-    changes.update({k: v for k, v in {**identity, "deleted_at": None}.items() if row[k] != v})
-    if changes:
-        await update_row(conn, "movie", "movie_files", row["id"], changes)
+        return sync
     cursor = await conn.execute(
         "UPDATE movie.movie_files SET radarr_file_id = NULL, deleted_at = coalesce(deleted_at, "
         "now()) WHERE radarr_file_id = %s AND id <> %s",
-        (file.file_id, row["id"]),
+        (file.file_id, row_id),
     )
-    return "updated" if changes or cursor.rowcount else "unchanged"
+    return "updated" if cursor.rowcount else sync
 
 
 async def radarr_files_gone(conn: Conn, movie_id: uuid.UUID, keep: Sequence[int]) -> int:

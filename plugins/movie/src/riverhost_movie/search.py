@@ -23,8 +23,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from riverhost import Job, JobCancel, JobContext
-from riverhost_media import TypesenseError, normalise_title
-from riverhost_media.search import SearchBackend, TypesenseBackend, permanent_or_raise
+from riverhost_media.search import (
+    SearchBackend,
+    TypesenseBackend,
+    fulltext_rows,
+    keyset_documents,
+    run_on_backend,
+)
 from riverhost_media.typesense import TypesenseIndex
 from riverhost_movie.jobs import ZERO_UUID, MovieResources, SearchIndexArgs, runtime
 from riverhost_movie.repository import Conn
@@ -147,26 +152,15 @@ async def reindex_all(conn: Conn) -> int:
 
 async def search_movies(conn: Conn, query: str, *, limit: int = 20) -> list[SearchHit]:
     """Movies matching ``query`` (web-search syntax: words, "phrases", or, -not), best first."""
-    params = {"raw": query, "plain": normalise_title(query), "limit": limit}
-    cursor = await conn.execute(_SEARCH, params)
-    return [SearchHit(*row) for row in await cursor.fetchall()]
+    return [SearchHit(*row) for row in await fulltext_rows(conn, _SEARCH, query, limit=limit)]
 
 
 async def movie_documents(
     conn: Conn, ids: Sequence[uuid.UUID] | None, *, batch: int = 500
 ) -> AsyncIterator[list[dict[str, Any]]]:
     """Typesense documents of these movies (None = all live ones), ``batch`` at a time."""
-    after = ZERO_UUID
-    while True:
-        params = {"all": ids is None, "ids": list(ids or []), "after": after, "limit": batch}
-        rows = await (await conn.execute(_DOCUMENTS, params)).fetchall()
-        if not rows:
-            return
-        documents = [row[0] for row in rows]
+    async for documents in keyset_documents(conn, _DOCUMENTS, ids, batch=batch):
         yield documents
-        if len(rows) < batch:
-            return
-        after = uuid.UUID(documents[-1]["id"])
 
 
 async def search_movies_typesense(
@@ -218,22 +212,16 @@ async def run_search_index(job: Job[SearchIndexArgs], ctx: JobContext) -> dict[s
     if operation in ("index", "remove") and args.movie_id == ZERO_UUID:
         raise JobCancel(f"operation {operation!r} needs a movie_id")
     ctx.report_progress(operation, 0, 1, str(args.movie_id))
-    async with ctx.transaction() as conn:
-        try:
-            if operation == "index":
-                count = await backend.index(conn, [args.movie_id])
-                output: dict[str, Any] = {"operation": operation, "indexed": count}
-                if count == 0:
-                    output["reason"] = f"movie {args.movie_id} does not exist (or was deleted)"
-            elif operation == "remove":
-                removed = await backend.remove(conn, [args.movie_id])
-                output = {"operation": operation, "removed": removed}
-            else:
-                output = {"operation": operation, "indexed": await backend.reindex(conn)}
-        except TypesenseError as error:
-            permanent_or_raise(error)
-        if backend.name != "postgres":
-            output["backend"] = backend.name
-        ctx.report_progress("completed", 1, 1, operation)
-        await ctx.complete_tx(conn, output)
-    return output
+
+    async def work(conn: Conn) -> dict[str, Any]:
+        if operation == "index":
+            count = await backend.index(conn, [args.movie_id])
+            output: dict[str, Any] = {"operation": operation, "indexed": count}
+            if count == 0:
+                output["reason"] = f"movie {args.movie_id} does not exist (or was deleted)"
+            return output
+        if operation == "remove":
+            return {"operation": operation, "removed": await backend.remove(conn, [args.movie_id])}
+        return {"operation": operation, "indexed": await backend.reindex(conn)}
+
+    return await run_on_backend(ctx, backend, operation, work)

@@ -10,16 +10,13 @@ attempt the same way and say why.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from riverhost import InsertOpts, Job, JobArgs, JobContext, UniqueOpts
-from riverhost_media import TmdbClient
-from riverhost_media.settings import plugin_runtime
+from riverhost_media.settings import MediaResources, plugin_runtime
 
 if TYPE_CHECKING:
-    from riverhost_media.typesense import TypesenseIndex
     from riverhost_tvshow.settings import TvShowSettings
 
 __all__ = [
@@ -115,13 +112,8 @@ class SeriesRefreshArgs(JobArgs):
     languages: list[str] | None = None
 
 
-@dataclass(frozen=True)
-class TvShowResources:
+class TvShowResources(MediaResources):
     """What the plugin's ``riverhost_resources`` yields: ``ctx.resources`` of its workers."""
-
-    tmdb: TmdbClient
-    search_index: TypesenseIndex | None = None
-    """The Typesense collection when ``search.backend`` is typesense; None for PostgreSQL."""
 
 
 def runtime(ctx: JobContext) -> tuple[TvShowSettings, TvShowResources]:

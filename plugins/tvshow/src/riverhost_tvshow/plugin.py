@@ -7,13 +7,11 @@ plugins list`` and a host that disables this plugin never pay for them.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
-from riverhost import JobArgs, JobKind, Migration, PeriodicJob, hookimpl, migrations_from_package
+from riverhost import JobKind, Migration, PeriodicJob, hookimpl, migrations_from_package
 from riverhost_tvshow.settings import TvShowSettings
 
 if TYPE_CHECKING:
@@ -32,25 +30,8 @@ def riverhost_migrations() -> list[Migration]:
 
 @hookimpl
 def riverhost_job_kinds(settings: TvShowSettings) -> list[JobKind]:
+    from riverhost_media.hooks import job_kind as kind
     from riverhost_tvshow import jobs
-
-    def kind(
-        args: type[JobArgs], worker: Callable[..., object], minutes: int, text: str
-    ) -> JobKind:
-        # Queue, attempts and uniqueness once, in the args' insert_opts (the seeds' InsertOpts).
-        opts = args.insert_opts
-        assert opts.queue is not None
-        assert opts.max_attempts is not None
-        return JobKind(
-            kind=args.kind,
-            args=args,
-            worker=worker,
-            queue=opts.queue,
-            timeout=timedelta(minutes=minutes),
-            max_attempts=opts.max_attempts,
-            unique=opts.unique,
-            description=text,
-        )
 
     return [
         kind(
@@ -95,19 +76,13 @@ def riverhost_periodic_jobs(settings: TvShowSettings) -> list[PeriodicJob]:
 def riverhost_resources(
     settings: TvShowSettings,
 ) -> contextlib.AbstractAsyncContextManager[TvShowResources]:
-    from riverhost_media.settings import tmdb_client, typesense_index
+    from riverhost_media.hooks import media_resources
     from riverhost_tvshow.jobs import TvShowResources
     from riverhost_tvshow.search import TYPESENSE_COLLECTION, TYPESENSE_FIELDS
 
-    @contextlib.asynccontextmanager
-    async def resources() -> AsyncIterator[TvShowResources]:
-        async with contextlib.AsyncExitStack() as stack:
-            client = await stack.enter_async_context(tmdb_client(settings.tmdb))
-            index = typesense_index(
-                settings.search, collection=TYPESENSE_COLLECTION, fields=TYPESENSE_FIELDS
-            )
-            if index is not None:
-                await stack.enter_async_context(index)
-            yield TvShowResources(tmdb=client, search_index=index)
-
-    return resources()
+    return media_resources(
+        settings,
+        collection=TYPESENSE_COLLECTION,
+        fields=TYPESENSE_FIELDS,
+        resources=lambda tmdb, index: TvShowResources(tmdb=tmdb, search_index=index),
+    )

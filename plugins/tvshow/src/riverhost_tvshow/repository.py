@@ -14,7 +14,6 @@ from datetime import date
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from riverhost_media import (
@@ -27,7 +26,17 @@ from riverhost_media import (
     i18n_column,
     normalise_title,
 )
-from riverhost_media.rows import ServiceFile, insert_row, media_columns, merged, update_row
+from riverhost_media.rows import (
+    ServiceFile,
+    Sync,
+    TitleRow,
+    fetch_row,
+    insert_row,
+    merge_service_file,
+    merged,
+    scanned_file_columns,
+    update_row,
+)
 
 __all__ = [
     "Conn",
@@ -61,15 +70,8 @@ __all__ = [
 Conn = psycopg.AsyncConnection[Any]
 
 
-@dataclass(frozen=True, slots=True)
-class SeriesRow:
-    """A series a file's parsed title may name."""
-
-    id: uuid.UUID
-    title: str
-    original_title: str | None
-    year: int | None
-    tmdb_id: int | None
+SeriesRow = TitleRow
+"""A series a file's parsed title may name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,20 +134,7 @@ async def drop_other_episodes(conn: Conn, path: str, keep: Sequence[uuid.UUID]) 
 
 async def upsert_file(conn: Conn, record: FileRecord) -> bool:
     """Record a file's episode (insert or update by path and episode); True if it is new."""
-    probe = record.probe or ProbeResult()
-    params = {
-        "id": uuid.uuid4(),
-        "episode_id": record.episode_id,
-        "library_id": record.library_id,
-        "file_path": record.path,
-        "file_name": record.path.rsplit("/", 1)[-1],
-        "file_size": record.size,
-        "file_mtime_ns": record.mtime_ns,
-        "quality_profile": record.quality_profile,
-        "probe_error": record.probe_error,
-        "match_type": record.match_type,
-        **probe.model_dump(),
-    }
+    params = {**scanned_file_columns(record), "episode_id": record.episode_id}
     row = await (await conn.execute(_UPSERT_FILE, params)).fetchone()
     return bool(row and row[0])
 
@@ -189,11 +178,9 @@ async def series_id_by_tmdb(conn: Conn, tmdb_id: int) -> uuid.UUID | None:
 
 async def series_by_id(conn: Conn, series_id: uuid.UUID) -> dict[str, Any] | None:
     """One series' row (not deleted), as a dict."""
-    async with conn.cursor(row_factory=dict_row) as cursor:
-        await cursor.execute(
-            "SELECT * FROM tvshow.series WHERE id = %s AND deleted_at IS NULL", (series_id,)
-        )
-        return await cursor.fetchone()
+    return await fetch_row(
+        conn, "SELECT * FROM tvshow.series WHERE id = %s AND deleted_at IS NULL", (series_id,)
+    )
 
 
 _UPSERT_SERIES = """
@@ -455,9 +442,6 @@ async def episode_ids(
 # likewise; files by path (the scan's probe stays) or Sonarr file id. Only what differs is
 # written, so syncing an unchanged library writes nothing.
 
-Sync = str
-"""What a sync did to one row: ``added``, ``updated`` or ``unchanged``."""
-
 
 @dataclass(frozen=True)
 class SonarrSeries:
@@ -522,17 +506,11 @@ ORDER BY (file_path = %(path)s) DESC LIMIT 1
 """
 
 
-async def _one(conn: Conn, query: str, params: Mapping[str, Any]) -> dict[str, Any] | None:
-    async with conn.cursor(row_factory=dict_row) as cursor:
-        await cursor.execute(query, params)
-        return await cursor.fetchone()
-
-
 async def sync_sonarr_series(conn: Conn, series: SonarrSeries) -> tuple[uuid.UUID, Sync]:
     """Merge one Sonarr series into ``tvshow.series`` (see above); return its id and what
     changed."""
     params = {"tvdb_id": series.tvdb_id, "tmdb_id": series.tmdb_id, "sonarr_id": series.sonarr_id}
-    row = await _one(conn, _FIND_SONARR_SERIES, params)
+    row = await fetch_row(conn, _FIND_SONARR_SERIES, params)
     wanted = {field: getattr(series, field) for field in _SERIES_FIELDS}
     norm = {"title_norm": normalise_title(series.title)}
     if row is None:
@@ -566,7 +544,7 @@ async def sync_sonarr_season(
     """The season, created ("Season N", season 0 "Specials") when missing; a season TMDb
     wrote keeps its episode count."""
     params = {"series_id": series_id, "season_number": season_number}
-    row = await _one(
+    row = await fetch_row(
         conn,
         "SELECT * FROM tvshow.seasons "
         "WHERE series_id = %(series_id)s AND season_number = %(season_number)s",
@@ -594,7 +572,7 @@ async def sync_sonarr_episode(
         "season_number": episode.season_number,
         "episode_number": episode.episode_number,
     }
-    row = await _one(
+    row = await fetch_row(
         conn,
         "SELECT * FROM tvshow.episodes WHERE series_id = %(series_id)s "
         "AND season_number = %(season_number)s AND episode_number = %(episode_number)s",
@@ -618,31 +596,17 @@ async def sync_sonarr_file(
     """Merge one Sonarr episode file for one of its episodes (by path, then Sonarr file id);
     return the row's id and what changed. A file the scan recorded keeps its probe."""
     params = {"episode_id": episode_id, "path": file.path, "file_id": file.file_id}
-    row = await _one(conn, _FIND_SONARR_FILE, params)
-    wanted = media_columns(file)
-    identity = {
-        "file_path": file.path,
-        "file_name": file.path.rsplit("/", 1)[-1],
-        "file_size": file.size,
-        "sonarr_file_id": file.file_id,
-    }
-    if row is None:
-        file_id = uuid.uuid4()
-        values = {
-            "id": file_id,
-            "episode_id": episode_id,
-            **identity,
-            **wanted,
-            "file_mtime_ns": 0,
-            "match_type": "sonarr",
-        }
-        await insert_row(conn, "tvshow", "episode_files", values)
-        return file_id, "added"
-    changes = merged(row, wanted, owned=row["match_type"] == "sonarr")
-    changes.update({k: v for k, v in {**identity, "deleted_at": None}.items() if row[k] != v})
-    if changes:
-        await update_row(conn, "tvshow", "episode_files", row["id"], changes)
-    return row["id"], "updated" if changes else "unchanged"
+    row = await fetch_row(conn, _FIND_SONARR_FILE, params)
+    return await merge_service_file(
+        conn,
+        "tvshow",
+        "episode_files",
+        row,
+        file,
+        service="sonarr",
+        identity={},
+        new={"episode_id": episode_id},
+    )
 
 
 async def sonarr_files_gone(conn: Conn, series_id: uuid.UUID, keep: Sequence[uuid.UUID]) -> int:

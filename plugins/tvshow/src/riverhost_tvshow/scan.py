@@ -39,13 +39,15 @@ from riverhost_media import (
     ProbeError,
     ProbeFileMissingError,
     ProbeResult,
+    SearchTvResult,
     TmdbClient,
     TmdbNotConfiguredError,
     TmdbStatusError,
     UnmatchedError,
     WalkedFile,
+    best_tmdb_hit,
     is_video,
-    match_score,
+    looked_for,
     parse_episode_path,
     probe,
     scans,
@@ -175,28 +177,26 @@ class Resolver:
             row = await repository.series_by_title(conn, parsed.title, parsed.year)
         if row is not None:
             return Series(row.id, row.title, row.tmdb_id, created=False)
-        looked_for = f"{parsed.title!r}" + (f" ({parsed.year})" if parsed.year else "")
         if not self._auto_create:
-            raise UnmatchedError(f"no series called {looked_for} (auto_create is off)")
+            wanted = looked_for(parsed.title, parsed.year)
+            raise UnmatchedError(f"no series called {wanted} (auto_create is off)")
         language = self._languages[0]
-        found = await self._tmdb.search_tv(
-            parsed.title, first_air_date_year=parsed.year, language=language
-        )
-        hits = found.results
-        if not hits and parsed.year is not None:
-            hits = (await self._tmdb.search_tv(parsed.title, language=language)).results
-        if not hits:
-            raise UnmatchedError(f"TMDb knows no series called {looked_for}")
-        ranked = [
-            (match_score(parsed.title, parsed.year, [h.name, h.original_name or ""], h.year), h)
-            for h in hits
-        ]
-        score, hit = max(ranked, key=lambda pair: (pair[0], pair[1].popularity))
-        if score < TMDB_THRESHOLD:
-            raise UnmatchedError(
-                f"no TMDb series close to {looked_for}: the best, {hit.name!r}, "
-                f"scores {score:.2f} < {TMDB_THRESHOLD}"
+
+        async def search(year: int | None) -> list[SearchTvResult]:
+            found = await self._tmdb.search_tv(
+                parsed.title, first_air_date_year=year, language=language
             )
+            return found.results
+
+        _, hit = await best_tmdb_hit(
+            search,
+            parsed.title,
+            parsed.year,
+            titles=lambda h: [h.name, h.original_name or ""],
+            what="series",
+            describe=lambda h: f"{h.name!r}",
+            threshold=TMDB_THRESHOLD,
+        )
         async with self._transaction() as conn:
             known = await repository.series_id_by_tmdb(conn, hit.id)
         if known is not None:

@@ -20,8 +20,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from riverhost import Job, JobContext
-from riverhost_media import TypesenseError, normalise_title
-from riverhost_media.search import SearchBackend, TypesenseBackend, permanent_or_raise
+from riverhost_media.search import (
+    SearchBackend,
+    TypesenseBackend,
+    fulltext_rows,
+    keyset_documents,
+    run_on_backend,
+)
 from riverhost_media.typesense import TypesenseIndex
 from riverhost_tvshow.jobs import SearchIndexArgs, TvShowResources, runtime
 from riverhost_tvshow.repository import Conn
@@ -146,26 +151,15 @@ async def reindex_all(conn: Conn) -> int:
 
 async def search_series(conn: Conn, query: str, *, limit: int = 20) -> list[SearchHit]:
     """Series matching ``query`` (web-search syntax), best first."""
-    params = {"raw": query, "plain": normalise_title(query), "limit": limit}
-    cursor = await conn.execute(_SEARCH, params)
-    return [SearchHit(*row) for row in await cursor.fetchall()]
+    return [SearchHit(*row) for row in await fulltext_rows(conn, _SEARCH, query, limit=limit)]
 
 
 async def series_documents(
     conn: Conn, ids: Sequence[uuid.UUID] | None, *, batch: int = 500
 ) -> AsyncIterator[list[dict[str, Any]]]:
     """Typesense documents of these series (None = all live ones), ``batch`` at a time."""
-    after = uuid.UUID(int=0)
-    while True:
-        params = {"all": ids is None, "ids": list(ids or []), "after": after, "limit": batch}
-        rows = await (await conn.execute(_DOCUMENTS, params)).fetchall()
-        if not rows:
-            return
-        documents = [row[0] for row in rows]
+    async for documents in keyset_documents(conn, _DOCUMENTS, ids, batch=batch):
         yield documents
-        if len(rows) < batch:
-            return
-        after = uuid.UUID(documents[-1]["id"])
 
 
 async def search_series_typesense(
@@ -219,20 +213,15 @@ async def run_search_index(job: Job[SearchIndexArgs], ctx: JobContext) -> dict[s
         return {"operation": "none", "reason": "neither series_id nor full_reindex was given"}
     operation = "reindex" if args.full_reindex else "index"
     ctx.report_progress(operation, 0, 1, str(args.series_id or "all"))
-    async with ctx.transaction() as conn:
-        try:
-            if args.full_reindex:
-                count = await backend.reindex(conn)
-            else:
-                assert args.series_id is not None
-                count = await backend.index(conn, [args.series_id])
-        except TypesenseError as error:
-            permanent_or_raise(error)
+
+    async def work(conn: Conn) -> dict[str, Any]:
+        if args.full_reindex:
+            return {"operation": operation, "indexed": await backend.reindex(conn)}
+        assert args.series_id is not None
+        count = await backend.index(conn, [args.series_id])
         output: dict[str, Any] = {"operation": operation, "indexed": count}
-        if backend.name != "postgres":
-            output["backend"] = backend.name
-        if count == 0 and args.series_id is not None and not args.full_reindex:
+        if count == 0:
             output["reason"] = f"series {args.series_id} does not exist (or was deleted)"
-        ctx.report_progress("completed", 1, 1, operation)
-        await ctx.complete_tx(conn, output)
-    return output
+        return output
+
+    return await run_on_backend(ctx, backend, operation, work)
