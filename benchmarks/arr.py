@@ -39,16 +39,14 @@ import contextlib
 import json
 import multiprocessing
 import os
-import socket
-import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 
 from benchmarks.bench import RESULTS, ROOT, describe_machine, scratch_database, server_url
+from benchmarks.http_process import serve_forever, serving
 from benchmarks.peers._driver import _percentile
 
 SECRET = "bench-webhook-secret"
@@ -107,49 +105,6 @@ def _sonarr_registry(base_url: str, api_key: str) -> Any:
 # ----------------------------------------------------------------------------- part 1
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _serve(url: str, port: int) -> None:
-    """In the server process: the HTTP server alone (as ``riverhost serve``) until killed."""
-    from riverhost.http import HttpServer
-    from riverhost.logging import configure
-
-    configure(level="warning")
-
-    async def main() -> None:
-        server = HttpServer(_radarr_registry(), url, f"127.0.0.1:{port}")
-        await server.start()
-        print("serving", flush=True)
-        await asyncio.Event().wait()
-
-    asyncio.run(main())
-
-
-@contextlib.contextmanager
-def serving(url: str) -> Iterator[tuple[str, int]]:
-    """The server in a process of its own: its base URL and pid."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.arr", "--serve", url, str(port)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        if proc.stdout.readline().strip() != "serving":
-            raise RuntimeError(f"the server did not start (exit code {proc.poll()})")
-        yield f"http://127.0.0.1:{port}", proc.pid
-    finally:
-        proc.kill()
-        proc.wait()
-
-
 def _waited_s(pid: int) -> float:
     """Seconds the process's threads have spent runnable but waiting for a core
     (``/proc/<pid>/task/*/schedstat``'s second field): on a shared machine, the share of
@@ -205,7 +160,7 @@ def webhook_part(server: str, options: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {"body_bytes": len(body), "seconds": options.seconds}
     with scratch_database(server, "arr_webhook") as url:
         migrate(url, lines=list(_radarr_registry().migrations.values()))
-        with serving(url) as (base, pid):
+        with serving("benchmarks.arr", url) as (base, pid):
             for clients in options.clients:
                 with psycopg.connect(url, autocommit=True) as conn:
                     before = conn.execute("SELECT count(*) FROM river_job").fetchone()[0]  # type: ignore[index]
@@ -386,7 +341,7 @@ def _brief(output: dict[str, Any]) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--serve"]:
-        _serve(argv[1], int(argv[2]))
+        serve_forever(_radarr_registry(), argv[1], int(argv[2]))
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0)

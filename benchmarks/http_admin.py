@@ -34,13 +34,10 @@ import contextlib
 import json
 import os
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -49,7 +46,8 @@ import httpx
 import psycopg
 from psycopg import sql
 
-from benchmarks.bench import RESULTS, ROOT, describe_machine, scratch_database, server_url
+from benchmarks.bench import RESULTS, describe_machine, scratch_database, server_url
+from benchmarks.http_process import free_port, serve_forever, serving
 from benchmarks.peers import _driver
 from benchmarks.peers.riverhost import BenchPlugin, Riverhost
 
@@ -156,54 +154,11 @@ def load(url: str, rows: int, seed: float = 0.42) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- the server
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _registry() -> Any:
     from riverhost.config import load_config
     from riverhost.registry import registry_from_objects
 
     return registry_from_objects(("bench", BenchPlugin()), config=load_config(environ={}))
-
-
-def _serve(url: str, port: int) -> None:
-    """In the server process: the HTTP server alone (as ``riverhost serve``) until killed."""
-    from riverhost.http import HttpServer
-    from riverhost.logging import configure
-
-    configure(level="warning")
-
-    async def main() -> None:
-        server = HttpServer(_registry(), url, f"127.0.0.1:{port}")
-        await server.start()
-        print("serving", flush=True)
-        await asyncio.Event().wait()
-
-    asyncio.run(main())
-
-
-@contextlib.contextmanager
-def serving(url: str) -> Iterator[tuple[str, int]]:
-    """The server in a process of its own: its base URL and pid."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks.http_admin", "--serve", url, str(port)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        if proc.stdout.readline().strip() != "serving":
-            raise RuntimeError(f"the server did not start (exit code {proc.poll()})")
-        yield f"http://127.0.0.1:{port}", proc.pid
-    finally:
-        proc.kill()
-        proc.wait()
 
 
 def _cpu_s(pid: int) -> float:
@@ -345,7 +300,7 @@ def latency_part(server: str, options: argparse.Namespace) -> dict[str, Any]:
         _say(f"  {json.dumps(loaded)}")
         with psycopg.connect(url) as conn:
             ids = [r[0] for r in conn.execute("SELECT id FROM river_job TABLESAMPLE SYSTEM (1)")]
-        with serving(url) as (base, pid):
+        with serving("benchmarks.http_admin", url) as (base, pid):
             _say(f"http_admin: {options.requests} requests per route")
             routes = measure_routes(base, pid, ids, options.requests, options.warmup)
         _say("http_admin: EXPLAIN ANALYZE")
@@ -441,7 +396,7 @@ class Dashboard:
 
 def engine_run(server: str, arm: str, options: argparse.Namespace) -> dict[str, Any]:
     """One work run of ``options.engine_jobs`` no-op jobs in arm ``arm``."""
-    port = _free_port() if arm != "no_server" else None
+    port = free_port() if arm != "no_server" else None
     with scratch_database(server, "http_engine") as url:
         driver = HttpEngine(url, {})
         task = {
@@ -602,7 +557,7 @@ def _say(text: str) -> None:
 
 def main() -> None:
     if sys.argv[1:2] == ["--serve"]:
-        _serve(sys.argv[2], int(sys.argv[3]))
+        serve_forever(_registry(), sys.argv[2], int(sys.argv[3]))
         return
     if sys.argv[1:2] == ["--worker"]:
         _driver.main(HttpEngine)
